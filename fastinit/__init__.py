@@ -1,0 +1,34 @@
+"""fastinit: neural-network weight initialisation at memory speed, the same
+bits on any number of threads, SIMD path or shards (stream: STREAM.md)."""
+import os as _os
+import warnings as _warnings
+
+try:
+    from . import _engine
+except ImportError as error:  # most often: Python found the source checkout, not the install
+    raise ImportError(
+        f"fastinit's compiled core (fastinit._engine) is missing from {__path__[0]}. If that "
+        f"is a source checkout, run Python from another directory so the installed package is "
+        f"imported, or build in place with `python setup.py build_ext --inplace`.") from error
+from ._version import __version__
+
+
+def _choose_simd():
+    wanted = _os.environ.get("FASTINIT_SIMD", "").strip().lower()
+    if not wanted:
+        return
+    if wanted not in _engine.simd_all():
+        raise ImportError(f"FASTINIT_SIMD={wanted!r} is not a SIMD path; "
+                          f"choose one of {', '.join(_engine.simd_all())} or unset it")
+    if wanted not in _engine.simd_available():
+        _warnings.warn(f"FASTINIT_SIMD={wanted!r}: this CPU cannot run that path; "
+                       f"using {_engine.simd_current()!r}", RuntimeWarning, stacklevel=3)
+        return
+    _engine.simd_select(wanted)
+
+
+_choose_simd()
+
+from .api import fill, get_config, random_raw, seed  # noqa: E402
+
+__all__ = ["fill", "get_config", "random_raw", "seed", "__version__"]

@@ -1,0 +1,90 @@
+"""Turning what the user passed into a writable NumPy view, never a copy."""
+import operator
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _torch_view(obj):
+    # A torch.Tensor's .numpy() shares its storage; detach() so that weights
+    # that require grad can be filled, as torch.nn.init does under no_grad.
+    try:
+        return obj.detach().numpy()
+    except (RuntimeError, TypeError) as exc:
+        raise TypeError(f"fastinit fills CPU tensors in place; this tensor cannot be viewed "
+                        f"by NumPy ({exc}). Fill a CPU tensor, then move it with .to(device).") from None
+
+
+def writable_view(obj):
+    """A NumPy array sharing obj's memory, checked to be writable float32/float64."""
+    if isinstance(obj, np.ndarray):
+        arr = obj
+    elif type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach"):
+        arr = _torch_view(obj)
+    else:
+        try:
+            arr = np.asarray(obj, copy=False)
+        except (ValueError, TypeError):
+            raise TypeError(
+                f"fastinit fills arrays in place, so it needs memory it can write to: a NumPy "
+                f"array or anything NumPy can view without copying (buffer protocol, "
+                f"np.memmap, a CPU torch.Tensor); got {type(obj).__name__}. "
+                f"Create the array first, e.g. np.empty(shape, dtype=np.float32).") from None
+    if arr.dtype.kind == "f" and not arr.dtype.isnative:
+        raise TypeError(f"fastinit fills arrays in native byte order; got {arr.dtype.str}. "
+                        f"Fill a native array, then convert a copy with "
+                        f"arr.astype(arr.dtype.newbyteorder('>'))." )
+    if arr.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"fastinit fills float32 or float64 arrays; got dtype {arr.dtype}. "
+                        f"Allocate the array with dtype=np.float32 or np.float64 "
+                        f"(then cast a copy if you need another type).")
+    if not arr.flags.writeable:
+        raise ValueError("the array is read-only, so fastinit cannot fill it in place; pass a "
+                         "writable array (arr.copy(), or np.memmap with mode='r+' or 'w+').")
+    return arr
+
+
+def check_region(shape, global_shape, origin):
+    """Validated (global_shape, origin) tuples for a box of `shape`.
+
+    With neither given, the array is the whole tensor. The box must lie inside
+    the global shape, which must have one entry per dimension of the array.
+    """
+    shape = tuple(shape)
+    if global_shape is None:
+        if origin is not None:
+            raise ValueError("origin= says where the array sits in a larger tensor; "
+                             "give that tensor's shape as global_shape= too")
+        return shape, (0,) * len(shape)
+    global_shape = _int_tuple(global_shape, "global_shape")
+    origin = (0,) * len(shape) if origin is None else _int_tuple(origin, "origin")
+    if len(global_shape) != len(shape) or len(origin) != len(shape):
+        raise ValueError(f"the array has {len(shape)} dimensions, so global_shape and origin "
+                         f"need {len(shape)} entries each; got global_shape={global_shape}, "
+                         f"origin={origin}")
+    for k, (n, g, o) in enumerate(zip(shape, global_shape, origin)):
+        if g < 0 or o < 0 or o + n > g:
+            raise ValueError(f"the region does not fit its global shape in dimension {k}: "
+                             f"origin {o} + size {n} > global size {g} (global_shape="
+                             f"{global_shape}, origin={origin}, array shape={shape})")
+    total = 1
+    for g in global_shape:
+        total *= g
+    if total >= 1 << 63:
+        raise ValueError(f"global_shape {global_shape} has {total} elements; at most 2**63 - 1")
+    return global_shape, origin
+
+
+def _int_tuple(values, what):
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{what} must be a tuple of ints, got {values!r}")
+    out = []
+    for v in values:
+        if isinstance(v, bool):
+            raise TypeError(f"{what} must be a tuple of ints, got a bool entry")
+        try:
+            out.append(operator.index(v))
+        except TypeError:
+            raise TypeError(f"{what} must be a tuple of ints, got entry {v!r}") from None
+    return tuple(out)

@@ -1,0 +1,155 @@
+# cython: language_level=3, boundscheck=False, wraparound=False
+"""The binding of the C core: checks buffers, releases the GIL, calls C.
+
+Names, schemes and parameter checks live in the Python modules above this
+one; what reaches here is already an int or float of the right range.
+"""
+from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS
+from cpython.exc cimport PyErr_CheckSignals
+from libc.stdint cimport uint32_t, uint64_t, int64_t
+
+import numpy as np
+
+from fastinit._engine cimport *
+
+STREAM_VERSION = FI_STREAM_VERSION
+MAX_DIMS = FI_MAX_DIMS
+
+# Between two chunks of this many elements the GIL is taken back for a moment
+# so that Ctrl-C (KeyboardInterrupt) is seen during a fill of many GB.
+cdef uint64_t CHUNK = 1 << 23
+
+KINDS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
+         "truncated_normal": FI_TRUNCATED_NORMAL}
+
+
+cdef fi_dtype buffer_dtype(Py_buffer *view) except *:
+    fmt = (view.format or b"B").decode("ascii")
+    if fmt[:1] in "@=<":
+        fmt = fmt[1:]
+    if fmt == "f" and view.itemsize == 4:
+        return FI_FLOAT32
+    if fmt == "d" and view.itemsize == 8:
+        return FI_FLOAT64
+    raise TypeError(f"fastinit fills float32 or float64 buffers in native byte order; "
+                    f"got buffer format {view.format.decode('ascii')!r}. "
+                    f"Allocate the array as float32 or float64.")
+
+
+def fill_buffer(object out, str kind, double a, double b, double c, uint64_t seed,
+                uint64_t stream, tuple global_shape, tuple origin, int threads):
+    """Writes the box of `global_shape` at `origin` whose shape is out's shape.
+
+    out must support the writable buffer protocol with float32/float64 items;
+    global_shape and origin are tuples of ints already checked to fit.
+    """
+    cdef Py_buffer view
+    cdef fi_dist dist
+    cdef fi_region region
+    cdef uint64_t begin, end, total, stride
+    cdef int k, ndim
+    PyObject_GetBuffer(out, &view, PyBUF_RECORDS)
+    try:
+        ndim = view.ndim
+        if ndim != len(global_shape) or ndim != len(origin):
+            raise ValueError("global_shape and origin need one entry per dimension")
+        if ndim > FI_MAX_DIMS:
+            raise ValueError(f"at most {FI_MAX_DIMS} dimensions are supported")
+        fi_dist_init(&dist, seed, stream, KINDS[kind], buffer_dtype(&view), a, b, c)
+
+        # Row-major logical strides of the global shape; the box's origin index.
+        region.ndim = ndim if ndim > 0 else 1
+        region.base = <char *>view.buf
+        region.origin_index = 0
+        region.count[0] = 1
+        region.logical_stride[0] = 1
+        region.byte_stride[0] = view.itemsize
+        stride = 1
+        for k in range(ndim - 1, -1, -1):
+            region.count[k] = <uint64_t>view.shape[k]
+            region.logical_stride[k] = stride
+            region.byte_stride[k] = <int64_t>view.strides[k]
+            region.origin_index += <uint64_t>origin[k] * stride
+            stride *= <uint64_t>global_shape[k]
+
+        total = fi_region_size(&region)
+        begin = 0
+        while begin < total:
+            end = min(begin + CHUNK, total)
+            with nogil:
+                fi_fill_region(&dist, &region, begin, end, threads)
+            begin = end
+            PyErr_CheckSignals()
+    finally:
+        PyBuffer_Release(&view)
+    return out
+
+
+def random_raw(uint64_t count, uint64_t seed, uint64_t stream, uint64_t block,
+               unsigned offset, int threads):
+    """Raw words 4*block + offset ... as a new uint32 array."""
+    result = np.empty(count, dtype=np.uint32)
+    cdef uint32_t[::1] words = result
+    cdef uint64_t begin = 0, n, word
+    while begin < count:
+        n = min(CHUNK, count - begin)
+        word = offset + begin
+        with nogil:
+            fi_random_raw(seed, stream, block + word // 4, word % 4, n, &words[begin], threads)
+        begin += n
+        PyErr_CheckSignals()
+    return result
+
+
+def eval_math(str fn, object x):
+    """fastinit's own log/sin/cos/erf/erfinv on a float32 or float64 array (for tests)."""
+    x = np.ascontiguousarray(x)
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        raise TypeError("eval_math takes float32 or float64 arrays")
+    y = np.empty_like(x)
+    cdef fi_dtype dtype = FI_FLOAT32 if x.dtype == np.float32 else FI_FLOAT64
+    cdef Py_buffer xin, yout
+    PyObject_GetBuffer(x, &xin, PyBUF_RECORDS)
+    PyObject_GetBuffer(y, &yout, PyBUF_RECORDS)
+    try:
+        if fi_eval_math(fn.encode(), dtype, xin.buf, yout.buf, <size_t>x.size) != 0:
+            raise ValueError(f"unknown function {fn!r}")
+    finally:
+        PyBuffer_Release(&xin)
+        PyBuffer_Release(&yout)
+    return y
+
+
+def simd_current():
+    return fi_simd_current().decode()
+
+
+def simd_available():
+    cdef unsigned mask = fi_simd_available()
+    names = []
+    cdef int i = 0
+    while fi_simd_name(i) != NULL:
+        if mask & (1u << i):
+            names.append(fi_simd_name(i).decode())
+        i += 1
+    return names
+
+
+def simd_all():
+    names = []
+    cdef int i = 0
+    while fi_simd_name(i) != NULL:
+        names.append(fi_simd_name(i).decode())
+        i += 1
+    return names
+
+
+def simd_select(str name):
+    """Makes `name` the path every later fill takes. Raises ValueError if unknown or
+    not runnable on this CPU."""
+    rc = fi_simd_select(name.encode())
+    if rc == -1:
+        raise ValueError(f"unknown SIMD path {name!r}; known: {', '.join(simd_all())}")
+    if rc == -2:
+        raise ValueError(f"this CPU cannot run the {name!r} path; "
+                         f"it can run: {', '.join(simd_available())}")

@@ -1,0 +1,83 @@
+"""Distribution parameters, rounded to the target dtype as STREAM.md says.
+
+The C core takes each parameter already rounded once to float32 or float64;
+doing it here, in exact rational arithmetic, keeps the C side free of
+double-rounding questions.
+"""
+import math
+from fractions import Fraction
+from functools import lru_cache
+
+import numpy as np
+
+
+def round_to(q, dtype):
+    """The float of `dtype` nearest to the rational q (ties to even), as a Python float."""
+    x = float(q)  # correctly rounded to float64
+    if dtype == np.float64:
+        return x
+    with np.errstate(over="ignore"):
+        f = np.float32(x)
+    if not np.isfinite(f) or Fraction(float(f)) == q:
+        return float(f)
+    # Rounding twice (to float64, then float32) can miss when q sits near the
+    # midpoint of two float32s: pick the nearer neighbour of q exactly.
+    if Fraction(float(f)) > q:
+        lo, hi = np.nextafter(f, np.float32(-np.inf)), f
+    else:
+        lo, hi = f, np.nextafter(f, np.float32(np.inf))
+    d_lo, d_hi = q - Fraction(float(lo)), Fraction(float(hi)) - q
+    if d_lo != d_hi:
+        return float(lo if d_lo < d_hi else hi)
+    return float(lo if int(lo.view(np.uint32)) % 2 == 0 else hi)
+
+
+def _finite(name, value):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a real number, got {value!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    return v
+
+
+def _positive(name, value):
+    v = _finite(name, value)
+    if not v > 0:
+        raise ValueError(f"{name} must be > 0, got {v}")
+    return v
+
+
+def _fits(name, value, dtype):
+    if not math.isfinite(value):
+        raise ValueError(f"{name} = {value!r} overflows {np.dtype(dtype).name}; "
+                         f"use smaller parameters or float64")
+    return value
+
+
+@lru_cache(maxsize=1024)
+def uniform(low, high, dtype):
+    """(mid, half) of uniform(low, high) in dtype."""
+    low, high = _finite("low", low), _finite("high", high)
+    if not low <= high:
+        raise ValueError(f"uniform needs low <= high, got low={low}, high={high}")
+    mid = round_to((Fraction(low) + Fraction(high)) / 2, dtype)
+    half = round_to((Fraction(high) - Fraction(low)) / 2, dtype)
+    return _fits("(low + high) / 2", mid, dtype), _fits("(high - low) / 2", half, dtype)
+
+
+@lru_cache(maxsize=1024)
+def normal(mean, std, dtype):
+    """(mean, std) of normal(mean, std) in dtype."""
+    mean, std = _finite("mean", mean), _positive("std", std)
+    return (_fits("mean", round_to(Fraction(mean), dtype), dtype),
+            _fits("std", round_to(Fraction(std), dtype), dtype))
+
+
+@lru_cache(maxsize=1024)
+def truncated_normal(mean, std, bound, dtype):
+    """(mean, std, bound) of the normal truncated at mean +- bound * std, in dtype."""
+    mean, std = normal(mean, std, dtype)
+    bound = _fits("bound", round_to(Fraction(_positive("bound", bound)), dtype), dtype)
+    return mean, std, bound

@@ -1,0 +1,210 @@
+/* Filling a region of a logical tensor, split across threads.
+ *
+ * The work is the box's elements in row-major box order; a thread takes a
+ * contiguous slice of it and walks it row by row. A row is a run of
+ * consecutive logical indices, which the kernels fill in one call. */
+#include <string.h>
+
+#include "fimath.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+/* Below this many elements per thread, waking another thread costs more than
+ * it saves. */
+#define FI_MIN_PER_THREAD (UINT64_C(1) << 16)
+
+int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dtype dtype,
+                 double a, double b, double c)
+{
+    if ((unsigned)kind > FI_TRUNCATED_NORMAL || (unsigned)dtype > FI_FLOAT64)
+        return -1;
+    memset(d, 0, sizeof *d);
+    d->key[0] = (uint32_t)seed;
+    d->key[1] = (uint32_t)(seed >> 32);
+    d->stream[0] = (uint32_t)stream;
+    d->stream[1] = (uint32_t)(stream >> 32);
+    d->kind = kind;
+    d->dtype = dtype;
+    d->a = a;
+    d->b = b;
+    d->c = c;
+    if (kind == FI_TRUNCATED_NORMAL) {  /* erf(c / sqrt 2), in the target precision */
+        if (dtype == FI_FLOAT32)
+            d->erf_c = fi_erff((float)c / 1.41421356237309504880f);
+        else
+            d->erf_c = fi_erf(c / 1.41421356237309504880);
+    }
+    return 0;
+}
+
+uint64_t fi_region_size(const fi_region *r)
+{
+    uint64_t n = 1;
+    for (int k = 0; k < r->ndim; k++)
+        n *= r->count[k];
+    return n;
+}
+
+/* Joins neighbouring dimensions that are one run both in logical order and in
+ * memory, so a C-ordered array is one long row, not many short ones. */
+static void merge_dims(fi_region *r)
+{
+    int out = 0;
+    for (int k = 1; k < r->ndim; k++) {
+        int joinable = r->logical_stride[out] == r->count[k] * r->logical_stride[k] &&
+                       r->byte_stride[out] == (int64_t)r->count[k] * r->byte_stride[k];
+        if (joinable) {
+            r->count[out] *= r->count[k];
+            r->logical_stride[out] = r->logical_stride[k];
+            r->byte_stride[out] = r->byte_stride[k];
+        } else {
+            out++;
+            r->count[out] = r->count[k];
+            r->logical_stride[out] = r->logical_stride[k];
+            r->byte_stride[out] = r->byte_stride[k];
+        }
+    }
+    r->ndim = out + 1;
+}
+
+typedef struct {
+    const fi_dist *dist;
+    const fi_region *region;
+    fi_run_fn run;
+    uint64_t begin, end;
+} fill_job;
+
+/* Part `part` of nparts of [begin, end), as even as integers allow. */
+static void split(uint64_t begin, uint64_t end, int part, int nparts, uint64_t *lo, uint64_t *hi)
+{
+    uint64_t n = end - begin, q = n / (uint64_t)nparts, rem = n % (uint64_t)nparts;
+    uint64_t p = (uint64_t)part;
+    *lo = begin + q * p + (p < rem ? p : rem);
+    *hi = *lo + q + (p < rem ? 1 : 0);
+}
+
+static void fill_part(void *arg, int part, int nparts)
+{
+    const fill_job *job = arg;
+    const fi_region *r = job->region;
+    const unsigned per_block = fi_per_block(job->dist);
+    const int last = r->ndim - 1;
+    uint64_t pos, hi, m[FI_MAX_DIMS];
+    split(job->begin, job->end, part, nparts, &pos, &hi);
+
+    uint64_t rest = pos;  /* box multi-index of pos */
+    for (int k = last; k >= 0; k--) {
+        m[k] = rest % r->count[k];
+        rest /= r->count[k];
+    }
+    while (pos < hi) {
+        uint64_t logical = r->origin_index;
+        char *addr = r->base;
+        for (int k = 0; k <= last; k++) {
+            logical += m[k] * r->logical_stride[k];
+            addr += (int64_t)m[k] * r->byte_stride[k];
+        }
+        uint64_t n = r->count[last] - m[last];
+        if (n > hi - pos)
+            n = hi - pos;
+        job->run(job->dist, logical / per_block, (unsigned)(logical % per_block), n, addr,
+                 r->byte_stride[last]);
+        pos += n;
+        m[last] += n;
+        for (int k = last; k > 0 && m[k] == r->count[k]; k--) {
+            m[k] = 0;
+            m[k - 1]++;
+        }
+    }
+}
+
+static int threads_for(uint64_t n, int threads)
+{
+    uint64_t useful = n / FI_MIN_PER_THREAD;
+    if (useful < 1)
+        useful = 1;
+    if (threads < 1)
+        threads = 1;
+    if (threads > FI_MAX_THREADS)
+        threads = FI_MAX_THREADS;
+    return useful < (uint64_t)threads ? (int)useful : threads;
+}
+
+void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64_t end,
+                    int threads)
+{
+    if (begin >= end)
+        return;
+    fi_region merged = *r;
+    merge_dims(&merged);
+    fill_job job = {d, &merged, fi_kernels_current()->fill, begin, end};
+    fi_pool_run(threads_for(end - begin, threads), fill_part, &job);
+}
+
+typedef struct {
+    fi_dist dist;
+    fi_run_fn run;
+    uint64_t block;
+    unsigned offset;
+    size_t count;
+    uint32_t *out;
+} raw_job;
+
+static void raw_part(void *arg, int part, int nparts)
+{
+    const raw_job *job = arg;
+    uint64_t lo, hi;
+    split(0, job->count, part, nparts, &lo, &hi);
+    uint64_t word = job->offset + lo;  /* relative to word 4 * block */
+    job->run(&job->dist, job->block + word / 4, (unsigned)(word % 4), hi - lo,
+             (char *)(job->out + lo), sizeof(uint32_t));
+}
+
+void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,
+                   size_t count, uint32_t *out, int threads)
+{
+    raw_job job;
+    fi_dist_init(&job.dist, seed, stream, FI_UNIFORM, FI_FLOAT32, 0.0, 0.0, 0.0);
+    job.run = fi_kernels_current()->raw;
+    job.block = block;
+    job.offset = offset;
+    job.count = count;
+    job.out = out;
+    if (count > 0)
+        fi_pool_run(threads_for(count, threads), raw_part, &job);
+}
+
+int fi_eval_math(const char *fn, fi_dtype dtype, const void *in, void *out, size_t n)
+{
+    enum { LOG, SIN, COS, ERF, ERFINV } f;
+    if (strcmp(fn, "log") == 0) f = LOG;
+    else if (strcmp(fn, "sin") == 0) f = SIN;
+    else if (strcmp(fn, "cos") == 0) f = COS;
+    else if (strcmp(fn, "erf") == 0) f = ERF;
+    else if (strcmp(fn, "erfinv") == 0) f = ERFINV;
+    else return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (dtype == FI_FLOAT32) {
+            float x = ((const float *)in)[i], y = 0.0f, s, c;
+            switch (f) {
+            case LOG: y = fi_logf(x); break;
+            case SIN: fi_sincosf(x, &s, &c); y = s; break;
+            case COS: fi_sincosf(x, &s, &c); y = c; break;
+            case ERF: y = fi_erff(x); break;
+            case ERFINV: y = fi_erfinvf(x); break;
+            }
+            ((float *)out)[i] = y;
+        } else {
+            double x = ((const double *)in)[i], y = 0.0, s, c;
+            switch (f) {
+            case LOG: y = fi_log(x); break;
+            case SIN: fi_sincos(x, &s, &c); y = s; break;
+            case COS: fi_sincos(x, &s, &c); y = c; break;
+            case ERF: y = fi_erf(x); break;
+            case ERFINV: y = fi_erfinv(x); break;
+            }
+            ((double *)out)[i] = y;
+        }
+    }
+    return 0;
+}

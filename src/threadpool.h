@@ -1,0 +1,15 @@
+/* A persistent pool of worker threads: fills reuse them instead of creating
+ * threads per call. */
+#ifndef FASTINIT_THREADPOOL_H
+#define FASTINIT_THREADPOOL_H
+
+/* Runs task(arg, part, nparts) for every part in [0, nparts), the caller
+ * itself running part 0, and returns when all are done. If the pool is busy
+ * with another caller's job, or a worker cannot be started, the caller runs
+ * the parts itself: the work is the same either way. */
+typedef void (*fi_task)(void *arg, int part, int nparts);
+void fi_pool_run(int nparts, fi_task task, void *arg);
+
+#define FI_MAX_THREADS 1024
+
+#endif

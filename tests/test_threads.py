@@ -1,0 +1,118 @@
+"""The bytes written never depend on threads; the pool survives concurrency,
+fork and Ctrl-C."""
+import multiprocessing
+import subprocess
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import fastinit
+from conftest import filled, run_python
+
+N = (1 << 20) + 7  # large enough that 8 threads each get a share
+
+
+@pytest.mark.parametrize("scheme", ["uniform", "normal", "truncated_normal"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_thread_count_does_not_change_bytes(scheme, dtype):
+    results = [filled(N, scheme, dtype, seed=42, stream=3, threads=t) for t in (1, 2, 3, 8)]
+    for other in results[1:]:
+        np.testing.assert_array_equal(results[0].view(np.uint8), other.view(np.uint8))
+
+
+def test_raw_words_do_not_depend_on_threads(monkeypatch):
+    one = fastinit.random_raw(N, seed=1, stream=2, start=3)
+    monkeypatch.setattr(fastinit.api, "DEFAULT_THREADS", 7)
+    np.testing.assert_array_equal(one, fastinit.random_raw(N, seed=1, stream=2, start=3))
+
+
+def test_environment_sets_default_threads():
+    code = "import fastinit; print(fastinit.get_config()['threads'])"
+    run = run_python(code, FASTINIT_NUM_THREADS="3")
+    assert run.stdout.strip() == "3", run.stderr
+
+
+def test_python_threads_may_fill_at_once():
+    seeds = range(8)
+    expected = {s: filled(N // 4, "normal", seed=s, threads=1) for s in seeds}
+    errors = []
+
+    def work(s):
+        for _ in range(5):
+            got = filled(N // 4, "normal", seed=s, threads=2)
+            if not np.array_equal(got, expected[s]):
+                errors.append(s)
+
+    workers = [threading.Thread(target=work, args=(s,)) for s in seeds]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert errors == []
+
+
+def _fill_in_child(queue):
+    got = filled(N, "uniform", seed=5, threads=2)
+    queue.put(got[:: 1 << 12].tobytes())
+
+
+def test_fork_after_fills_still_fills():
+    filled(N, "uniform", seed=1, threads=2)  # starts the pool's workers in the parent
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_fill_in_child, args=(queue,))
+    child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("a forked child deadlocked in fill")
+    assert child.exitcode == 0
+    assert queue.get(timeout=10) == filled(N, "uniform", seed=5)[:: 1 << 12].tobytes()
+
+
+def test_new_workers_join_the_job_they_were_started_for():
+    # Each call below needs more workers than the pool has, so it starts new ones;
+    # a worker that wakes after its job was published must still run its part.
+    script = textwrap.dedent("""
+        import numpy as np
+        import fastinit
+        a = np.empty(1 << 21, dtype=np.float32)
+        for threads in range(2, 33):
+            fastinit.fill(a, "uniform", seed=threads, threads=threads)
+        print("DONE")
+    """)
+    for attempt in range(10):
+        try:
+            out = run_python(script, timeout=60).stdout
+        except subprocess.TimeoutExpired:
+            pytest.fail("fill deadlocked while the pool was growing")
+        assert "DONE" in out
+
+
+def test_ctrl_c_interrupts_a_large_fill_quickly():
+    script = textwrap.dedent("""
+        import os, signal, threading, time
+        import numpy as np
+        import fastinit
+        a = np.empty(1 << 28, dtype=np.float64)  # 2 GiB, several seconds of normals on 1 thread
+        sent = []
+        def interrupt():
+            sent.append(time.perf_counter())
+            os.kill(os.getpid(), signal.SIGINT)
+        threading.Timer(0.3, interrupt).start()
+        try:
+            fastinit.fill(a, "normal", seed=1, threads=1)
+            print("NOT INTERRUPTED")
+        except KeyboardInterrupt:
+            print("LATENCY", time.perf_counter() - sent[0])
+        b = fastinit.fill(np.empty(1000), "normal", seed=2)
+        c = fastinit.fill(np.empty(1000), "normal", seed=2, threads=1)
+        print("HEALTHY", bool(np.array_equal(b, c)))
+    """)
+    out = run_python(script).stdout
+    assert "NOT INTERRUPTED" not in out, out
+    latency = float(out.split("LATENCY")[1].split()[0])
+    assert latency < 0.25, out
+    assert "HEALTHY True" in out, out

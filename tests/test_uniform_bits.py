@@ -1,0 +1,52 @@
+"""STREAM.md, "uniform(low, high)": exact to the bit against the model."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import fastinit
+import stream_model
+from conftest import filled
+
+
+def mid_half(low, high, dtype):
+    # Exact rational mid and half, rounded once to dtype. np.float32(float(q)) could
+    # round twice, so round float32 from the exact value by comparing neighbours.
+    def once(q):
+        x = np.dtype(dtype).type(float(q))
+        neighbours = [np.nextafter(x, dtype(-np.inf)), x, np.nextafter(x, dtype(np.inf))]
+        return min(neighbours, key=lambda v: (abs(Fraction(float(v)) - q),
+                                             int(np.array(v).view(np.uint32 if dtype == np.float32 else np.uint64)) & 1))
+    return once((Fraction(low) + Fraction(high)) / 2), once((Fraction(high) - Fraction(low)) / 2)
+
+
+CASES = [(-1.0, 1.0), (0.0, 1.0), (-0.0625, 0.0625), (2.5, 7.25), (-3.0, -1e-3), (0.1, 0.7), (1e-30, 3e-30)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("low, high", CASES)
+def test_uniform_is_exact(dtype, low, high):
+    n, seed, stream = 5003, 99, 7
+    mid, half = mid_half(low, high, dtype)
+    expected = stream_model.uniform(seed, stream, 0, n, dtype, mid, half)
+    got = filled(n, "uniform", dtype, seed=seed, stream=stream, low=low, high=high)
+    np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniform_values_lie_within_bounds(dtype):
+    got = filled(1 << 18, "uniform", dtype, seed=1, low=-0.5, high=0.25)
+    assert got.min() >= -0.5 and got.max() <= 0.25
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_symmetric_uniform_is_symmetric_about_zero(dtype):
+    # s = (2k + 1 - 2^p) 2^-p: the stream never produces 0 and maps k <-> 2^p-1-k to -s.
+    got = filled(1 << 16, "uniform", dtype, seed=4, low=-1.0, high=1.0)
+    assert not np.any(got == 0)
+
+
+def test_uniform_ks():
+    from scipy import stats
+    got = filled(1 << 20, "uniform", np.float64, seed=11, low=-2.0, high=3.0)
+    assert stats.kstest(got, stats.uniform(-2.0, 5.0).cdf).pvalue > 1e-4
