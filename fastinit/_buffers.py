@@ -9,11 +9,18 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 def _torch_view(obj):
     # A torch.Tensor's .numpy() shares its storage; detach() so that weights
     # that require grad can be filled, as torch.nn.init does under no_grad.
+    dtype, device = str(getattr(obj, "dtype", "?")), str(getattr(obj, "device", "cpu"))
+    if dtype not in ("torch.float32", "torch.float64"):
+        raise TypeError(f"fastinit fills float32 or float64 tensors; got {dtype}. Fill a "
+                        f"float32 tensor, then convert it with .to({dtype}).")
+    if device != "cpu":
+        raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}. Fill a "
+                        f"CPU tensor, then move it with .to({device!r}).")
     try:
         return obj.detach().numpy()
     except (RuntimeError, TypeError) as exc:
-        raise TypeError(f"fastinit fills CPU tensors in place; this tensor cannot be viewed "
-                        f"by NumPy ({exc}). Fill a CPU tensor, then move it with .to(device).") from None
+        raise TypeError(f"fastinit fills tensors in place through their NumPy view, and this "
+                        f"tensor has none ({exc}).") from None
 
 
 def writable_view(obj):

@@ -8,6 +8,8 @@ from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS
 from cpython.exc cimport PyErr_CheckSignals
 from libc.stdint cimport uint32_t, uint64_t, int64_t
 
+import sys
+
 import numpy as np
 
 from fastinit._engine cimport *
@@ -23,16 +25,24 @@ KINDS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
          "truncated_normal": FI_TRUNCATED_NORMAL}
 
 
-cdef fi_dtype buffer_dtype(Py_buffer *view) except *:
-    fmt = (view.format or b"B").decode("ascii")
-    if fmt[:1] in "@=<":
-        fmt = fmt[1:]
-    if fmt == "f" and view.itemsize == 4:
+# Fills smaller than this run without releasing the GIL: releasing and taking it
+# back costs more than writing them.
+cdef uint64_t NOGIL_MIN = 1 << 14
+cdef bint LITTLE_ENDIAN = sys.byteorder == "little"
+
+
+cdef int buffer_dtype(Py_buffer *view) except -1:
+    cdef const char *fmt = view.format
+    if fmt == NULL:  # no format means unsigned bytes
+        fmt = "B"
+    if fmt[0] == c"@" or fmt[0] == c"=" or (fmt[0] == c"<" and LITTLE_ENDIAN):
+        fmt += 1
+    if fmt[0] == c"f" and fmt[1] == 0 and view.itemsize == 4:
         return FI_FLOAT32
-    if fmt == "d" and view.itemsize == 8:
+    if fmt[0] == c"d" and fmt[1] == 0 and view.itemsize == 8:
         return FI_FLOAT64
     raise TypeError(f"fastinit fills float32 or float64 buffers in native byte order; "
-                    f"got buffer format {view.format.decode('ascii')!r}. "
+                    f"got buffer format {(fmt if view.format == NULL else view.format).decode('ascii')!r}. "
                     f"Allocate the array as float32 or float64.")
 
 
@@ -41,21 +51,24 @@ def fill_buffer(object out, str kind, double a, double b, double c, uint64_t see
     """Writes the box of `global_shape` at `origin` whose shape is out's shape.
 
     out must support the writable buffer protocol with float32/float64 items;
-    global_shape and origin are tuples of ints already checked to fit.
+    global_shape and origin are tuples of ints already checked to fit, or both
+    None for the whole tensor.
     """
     cdef Py_buffer view
     cdef fi_dist dist
     cdef fi_region region
     cdef uint64_t begin, end, total, stride
     cdef int k, ndim
+    cdef fi_kind fkind = KINDS[kind]
     PyObject_GetBuffer(out, &view, PyBUF_RECORDS)
     try:
         ndim = view.ndim
-        if ndim != len(global_shape) or ndim != len(origin):
+        whole = global_shape is None and origin is None
+        if not whole and (ndim != len(global_shape) or ndim != len(origin)):
             raise ValueError("global_shape and origin need one entry per dimension")
         if ndim > FI_MAX_DIMS:
             raise ValueError(f"at most {FI_MAX_DIMS} dimensions are supported")
-        fi_dist_init(&dist, seed, stream, KINDS[kind], buffer_dtype(&view), a, b, c)
+        fi_dist_init(&dist, seed, stream, fkind, <fi_dtype>buffer_dtype(&view), a, b, c)
 
         # Row-major logical strides of the global shape; the box's origin index.
         region.ndim = ndim if ndim > 0 else 1
@@ -69,10 +82,16 @@ def fill_buffer(object out, str kind, double a, double b, double c, uint64_t see
             region.count[k] = <uint64_t>view.shape[k]
             region.logical_stride[k] = stride
             region.byte_stride[k] = <int64_t>view.strides[k]
-            region.origin_index += <uint64_t>origin[k] * stride
-            stride *= <uint64_t>global_shape[k]
+            if whole:
+                stride *= <uint64_t>view.shape[k]
+            else:
+                region.origin_index += <uint64_t>origin[k] * stride
+                stride *= <uint64_t>global_shape[k]
 
         total = fi_region_size(&region)
+        if total < NOGIL_MIN:
+            fi_fill_region(&dist, &region, 0, total, 1)
+            return out
         begin = 0
         while begin < total:
             end = min(begin + CHUNK, total)

@@ -1,12 +1,12 @@
-"""Distribution parameters, rounded to the target dtype as STREAM.md says.
+"""Scheme parameters: checked, then rounded to the target dtype as STREAM.md says.
 
 The C core takes each parameter already rounded once to float32 or float64;
 doing it here, in exact rational arithmetic, keeps the C side free of
 double-rounding questions.
 """
 import math
+import operator
 from fractions import Fraction
-from functools import lru_cache
 
 import numpy as np
 
@@ -32,7 +32,10 @@ def round_to(q, dtype):
     return float(lo if int(lo.view(np.uint32)) % 2 == 0 else hi)
 
 
-def _finite(name, value):
+def finite(name, value):
+    """value as a finite Python float, or a TypeError/ValueError naming `name`."""
+    if isinstance(value, (str, bytes, bool)) or value is None:
+        raise TypeError(f"{name} must be a real number, got {value!r}")
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -42,11 +45,39 @@ def _finite(name, value):
     return v
 
 
-def _positive(name, value):
-    v = _finite(name, value)
+def positive(name, value):
+    """value as a float > 0 (NaN and infinities refused)."""
+    v = finite(name, value)
     if not v > 0:
         raise ValueError(f"{name} must be > 0, got {v}")
     return v
+
+
+def fan(name, value):
+    """A fan given by the user: an int >= 1."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a positive int, got a bool")
+    try:
+        n = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a positive int, got {value!r}") from None
+    if n < 1:
+        raise ValueError(f"{name} must be >= 1, got {n}")
+    return n
+
+
+def flag(name, value):
+    """A True/False switch; anything else is refused rather than guessed."""
+    if value is not True and value is not False:
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def choice(name, value, choices):
+    """value (lower-cased) if it is one of `choices`, else a ValueError listing them."""
+    if isinstance(value, str) and value.lower() in choices:
+        return value.lower()
+    raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
 def _fits(name, value, dtype):
@@ -56,10 +87,14 @@ def _fits(name, value, dtype):
     return value
 
 
-@lru_cache(maxsize=1024)
+def constant(value, dtype):
+    """value in dtype, refused if it is not a finite number there."""
+    return _fits("value", round_to(Fraction(finite("value", value)), dtype), dtype)
+
+
 def uniform(low, high, dtype):
     """(mid, half) of uniform(low, high) in dtype."""
-    low, high = _finite("low", low), _finite("high", high)
+    low, high = finite("low", low), finite("high", high)
     if not low <= high:
         raise ValueError(f"uniform needs low <= high, got low={low}, high={high}")
     mid = round_to((Fraction(low) + Fraction(high)) / 2, dtype)
@@ -67,17 +102,18 @@ def uniform(low, high, dtype):
     return _fits("(low + high) / 2", mid, dtype), _fits("(high - low) / 2", half, dtype)
 
 
-@lru_cache(maxsize=1024)
 def normal(mean, std, dtype):
     """(mean, std) of normal(mean, std) in dtype."""
-    mean, std = _finite("mean", mean), _positive("std", std)
-    return (_fits("mean", round_to(Fraction(mean), dtype), dtype),
-            _fits("std", round_to(Fraction(std), dtype), dtype))
+    mean, std = finite("mean", mean), positive("std", std)
+    rounded = _fits("std", round_to(Fraction(std), dtype), dtype)
+    if rounded == 0:
+        raise ValueError(f"std = {std!r} is 0 in {np.dtype(dtype).name}; use a larger std "
+                         f"or float64")
+    return _fits("mean", round_to(Fraction(mean), dtype), dtype), rounded
 
 
-@lru_cache(maxsize=1024)
 def truncated_normal(mean, std, bound, dtype):
     """(mean, std, bound) of the normal truncated at mean +- bound * std, in dtype."""
     mean, std = normal(mean, std, dtype)
-    bound = _fits("bound", round_to(Fraction(_positive("bound", bound)), dtype), dtype)
+    bound = _fits("bound", round_to(Fraction(positive("bound", bound)), dtype), dtype)
     return mean, std, bound

@@ -30,11 +30,15 @@ def _as_u64(value, what):
 
 def check_seed(seed):
     """The seed as a Python int in [0, 2**64)."""
+    if type(seed) is int and 0 <= seed < U64:  # the common case, kept cheap
+        return seed
     return _as_u64(seed, "seed")
 
 
 def stream_id(stream):
     """The stream as a Python int: ints pass through, strings are hashed."""
+    if type(stream) is int and 0 <= stream < U64:
+        return stream
     if isinstance(stream, str):
         digest = hashlib.blake2b(stream.encode("utf-8"), digest_size=8).digest()
         return int.from_bytes(digest, "little")

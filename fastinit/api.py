@@ -1,64 +1,16 @@
-"""fastinit's public functions: fill, random_raw, get_config."""
-import itertools
-import os
-import secrets
-
+"""fastinit's functions: fill, sample, random_raw, get_config."""
 import numpy as np
 
-from . import _buffers, _engine, _streams, schemes
+from . import _engine, _fill, _streams, _threads, generator
 from ._version import __version__
 
 RAW_WORDS = 1 << 66  # raw words per (seed, stream)
 
 
-def _default_threads():
-    env = os.environ.get("FASTINIT_NUM_THREADS")
-    if env:
-        try:
-            n = int(env)
-        except ValueError:
-            n = 0
-        if n < 1:
-            raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}")
-        return n
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-DEFAULT_THREADS = _default_threads()
-
-
-def _threads(threads):
-    if threads is None:
-        return DEFAULT_THREADS
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    return int(min(threads, 1024))
-
-
-# The default source of seeds for calls that give none: OS entropy until
-# fastinit.seed(n) fixes it; each such call takes the next stream.
-_default_seed = secrets.randbits(64)
-_default_streams = itertools.count()
-
-
-def seed(n):
-    """Seeds the default generator used by calls that pass no seed; its streams restart at 0."""
-    global _default_seed, _default_streams
-    _default_seed = _streams.check_seed(n)
-    _default_streams = itertools.count()
-
-
 def _seed_and_stream(seed, stream):
-    if seed is None:
-        if stream is not None:
-            raise ValueError("stream= needs seed= too (without a seed every call gets a fresh "
-                             "stream of the default generator)")
-        return _default_seed, next(_default_streams)
+    if seed is None:  # the default generator: a named stream, or its next fresh one
+        default = generator.default_generator()
+        return default.seed, default._stream(stream)
     return _streams.check_seed(seed), _streams.stream_id(0 if stream is None else stream)
 
 
@@ -70,34 +22,50 @@ def fill(array, scheme, *, seed=None, stream=None, threads=None, global_shape=No
     ----------
     array : float32 or float64 array
         A NumPy array or anything NumPy can view without a copy (np.memmap,
-        array.array, a CPU torch.Tensor). Any memory layout: values depend only
-        on each element's logical (row-major) index.
+        array.array, a CPU torch.Tensor), in any memory layout: values depend
+        only on each element's logical (row-major) index. The same object is
+        returned; nothing is copied.
     scheme : str
-        "uniform" (low, high), "normal" (mean, std), "truncated_normal"
-        (mean, std, bound: values within mean +- bound*std), ...
+        A scheme name (case-insensitive): "glorot_uniform", "he_normal",
+        "orthogonal", "zeros", ... (the table in fastinit.schemes and the README).
     seed : int in [0, 2**64), optional
-        Without one, the default generator (see fastinit.seed) gives the seed
-        and a fresh stream per call.
+        Without one, the default generator (fastinit.seed) gives the seed, and
+        the stream is `stream` or, if that is not given either, a fresh one.
     stream : int in [0, 2**64) or str, optional
-        Which of the seed's independent streams; a string is hashed. Default 0.
+        Which of the seed's independent streams; a string (a tensor's name)
+        is hashed. Default with a seed: 0.
     threads : int, optional
         Threads to use; default: FASTINIT_NUM_THREADS, else the CPUs this
         process may run on. The values never depend on it.
     global_shape, origin : tuple of int, optional
-        `array` is the box at `origin` of a tensor of shape `global_shape`:
-        it gets exactly the values the whole tensor would have there.
+        `array` is the box at `origin` of a tensor of shape `global_shape`: it
+        gets exactly the values the whole tensor has there, and fans come from
+        `global_shape`, so every shard has the scale of the whole tensor.
     **params
-        The scheme's parameters.
+        The scheme's parameters, e.g. ``gain=``, ``layout="torch"``,
+        ``fan_in=``, ``mode=``, ``truncated=True``, ``std=``, ``value=``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        For a buffer that cannot be filled in place, an unknown scheme (with the
+        closest names), a parameter the scheme does not take, or a bad value;
+        nothing is written then.
     """
-    arr = _buffers.writable_view(array)
-    chosen = schemes.lookup(scheme)
-    values = schemes.resolve_params(chosen, params)
-    global_shape, origin = _buffers.check_region(arr.shape, global_shape, origin)
-    n_threads = _threads(threads)
-    seed_, stream_ = _seed_and_stream(seed, stream)
-    kind, a, b, c = chosen.distribution(values, arr.dtype, global_shape)
-    _engine.fill_buffer(arr, kind, a, b, c, seed_, stream_, global_shape, origin, n_threads)
-    return array
+    seed, stream = _seed_and_stream(seed, stream)
+    return _fill.fill(array, scheme, params, seed, stream, _threads.resolve(threads),
+                      global_shape, origin)
+
+
+def sample(shape, scheme, *, dtype=np.float32, seed=None, stream=None, threads=None,
+           global_shape=None, origin=None, **params):
+    """A new array of `shape` and `dtype` (float32 or float64) filled with `scheme`;
+    the arguments are those of fill.
+
+    >>> w = fastinit.sample((784, 256), "glorot_uniform", seed=0)
+    """
+    return fill(generator.new_array(shape, dtype), scheme, seed=seed, stream=stream,
+                threads=threads, global_shape=global_shape, origin=origin, **params)
 
 
 def random_raw(count, *, seed, stream=0, start=0):
@@ -110,7 +78,7 @@ def random_raw(count, *, seed, stream=0, start=0):
     if start + count > RAW_WORDS:
         raise ValueError(f"start + count = {start + count} runs past the stream's 2**66 words")
     return _engine.random_raw(count, _streams.check_seed(seed), _streams.stream_id(stream),
-                              start >> 2, start & 3, DEFAULT_THREADS)
+                              start >> 2, start & 3, _threads.resolve(None))
 
 
 def get_config():
@@ -120,5 +88,5 @@ def get_config():
         "stream_version": _engine.STREAM_VERSION,
         "simd": _engine.simd_current(),
         "simd_available": _engine.simd_available(),
-        "threads": DEFAULT_THREADS,
+        "threads": _threads.DEFAULT,
     }

@@ -111,14 +111,89 @@ def test_bad_parameter_values(arr, scheme, params):
     assert untouched(arr)
 
 
-def test_unknown_scheme_suggests_a_close_name(arr):
-    with pytest.raises(ValueError, match="(?i)did you mean 'truncated_normal'"):
-        fastinit.fill(arr, "truncated_nromal", seed=1)
-    assert untouched(arr)
-
-
 @pytest.mark.parametrize("threads, exc", [(0, ValueError), (-2, ValueError), (1.5, TypeError)])
 def test_bad_threads(arr, threads, exc):
     with pytest.raises(exc, match="threads"):
         fastinit.fill(arr, "uniform", seed=1, threads=threads)
+    assert untouched(arr)
+
+
+# ---- schemes -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("typo, suggestion", [("glorot_unifrom", "glorot_uniform"),
+                                              ("xavier_unifrom", "xavier_uniform"),
+                                              ("kaiming_normall", "kaiming_normal"),
+                                              ("lecun_normale", "lecun_normal"),
+                                              ("orthogonl", "orthogonal"),
+                                              ("truncated_nromal", "truncated_normal")])
+def test_unknown_scheme_names_the_closest(arr, typo, suggestion):
+    with pytest.raises(ValueError, match=f"(?i)did you mean '{suggestion}'"):
+        fastinit.fill(arr, typo, seed=1)
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("scheme, params", [("uniform", {"gain": 2.0}),
+                                            ("glorot_uniform", {"std": 0.1}),
+                                            ("glorot_uniform", {"mode": "fan_in"}),
+                                            ("he_uniform", {"truncated": True}),
+                                            ("zeros", {"value": 1.0}),
+                                            ("orthogonal", {"fan_in": 3}),
+                                            ("variance_scaling", {"truncated": True})])
+def test_parameter_a_scheme_does_not_take(arr, scheme, params):
+    with pytest.raises(TypeError, match=f"does not take {next(iter(params))}"):
+        fastinit.fill(arr, scheme, seed=1, **params)
+    assert untouched(arr)
+
+
+def test_missing_constant_value(arr):
+    with pytest.raises(TypeError, match="needs value="):
+        fastinit.fill(arr, "constant", seed=1)
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("scheme, params, match", [
+    ("he_normal", {"gain": 0.0}, "gain"), ("he_normal", {"gain": -1.0}, "gain"),
+    ("glorot_uniform", {"gain": float("nan")}, "gain"), ("orthogonal", {"gain": -2}, "gain"),
+    ("variance_scaling", {"scale": 0.0}, "scale"),
+    ("variance_scaling", {"scale": float("nan")}, "scale"),
+    ("normal", {"std": float("nan")}, "std"),
+    ("he_normal", {"fan_in": 0}, "fan_in"), ("glorot_normal", {"fan_out": -4}, "fan_out"),
+    ("he_normal", {"mode": "fan_sum"}, "mode"),
+    ("variance_scaling", {"distribution": "gaussian"}, "distribution"),
+    ("glorot_uniform", {"layout": "tensorflow"}, "layout"),
+    ("orthogonal", {"layout": "jax"}, "layout"),
+    ("constant", {"value": float("inf")}, "value"),
+    ("constant", {"value": 1e39}, "value"),
+])
+def test_bad_scheme_values(arr, scheme, params, match):
+    with pytest.raises(ValueError, match=match):
+        fastinit.fill(arr, scheme, seed=1, **params)
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("params", [{"fan_in": 2.5}, {"fan_in": True}, {"gain": "2"},
+                                    {"truncated": "yes"}, {"truncated": 1}])
+def test_wrongly_typed_scheme_values(arr, params):
+    with pytest.raises(TypeError, match=next(iter(params))):
+        fastinit.fill(arr, "he_normal", seed=1, **params)
+    assert untouched(arr)
+
+
+def test_scheme_must_be_a_string(arr):
+    with pytest.raises(TypeError, match="scheme must be a name"):
+        fastinit.fill(arr, None, seed=1)
+
+
+def test_orthogonal_refuses_vectors():
+    v = np.full(8, SENTINEL, np.float32)
+    with pytest.raises(ValueError, match="rank 2"):
+        fastinit.fill(v, "orthogonal", seed=1)
+    assert untouched(v)
+
+
+@pytest.mark.parametrize("scheme", ["zeros", "orthogonal", "he_normal"])
+def test_read_only_for_every_kind_of_scheme(arr, scheme):
+    arr.flags.writeable = False
+    with pytest.raises(ValueError, match="read-only"):
+        fastinit.fill(arr, scheme, seed=1)
     assert untouched(arr)

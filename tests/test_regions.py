@@ -94,3 +94,23 @@ def test_unaligned_buffer():
     view = raw[1:].view(np.float32)  # not 4-byte aligned
     fastinit.fill(view, "uniform", seed=8)
     np.testing.assert_array_equal(view, filled(101, "uniform", seed=8))
+
+
+@pytest.mark.parametrize("scheme, params", [("he_normal", {}), ("glorot_uniform", {}),
+                                            ("lecun_normal", {"truncated": True}),
+                                            ("variance_scaling", {"mode": "fan_avg"}),
+                                            ("fan_in_uniform", {"layout": "torch"}),
+                                            ("constant", {"value": 0.25}),
+                                            ("orthogonal", {"layout": "torch"})])
+def test_shards_of_a_scheme_take_the_fans_of_the_whole(scheme, params):
+    shape = (12, 10, 6)
+    whole = filled(shape, scheme, seed=3, stream="t", **params)
+    out = np.full(shape, np.nan, np.float32)
+    for origin in itertools.product((0, 5), (0, 4), (0, 3)):
+        box = tuple(slice(o, o + c) for o, c in zip(origin, (5 if origin[0] == 0 else 7,
+                                                             4 if origin[1] == 0 else 6, 3)))
+        shard = np.empty([s.stop - s.start for s in box], np.float32)
+        fastinit.fill(shard, scheme, seed=3, stream="t", global_shape=shape, origin=origin,
+                      **params)
+        out[box] = shard
+    np.testing.assert_array_equal(out, whole)

@@ -24,7 +24,7 @@ def test_thread_count_does_not_change_bytes(scheme, dtype):
 
 def test_raw_words_do_not_depend_on_threads(monkeypatch):
     one = fastinit.random_raw(N, seed=1, stream=2, start=3)
-    monkeypatch.setattr(fastinit.api, "DEFAULT_THREADS", 7)
+    monkeypatch.setattr(fastinit._threads, "DEFAULT", 7)
     np.testing.assert_array_equal(one, fastinit.random_raw(N, seed=1, stream=2, start=3))
 
 
