@@ -119,14 +119,27 @@ def test_plain_normal_schemes_are_not_truncated(scheme):
 
 @pytest.mark.parametrize("mode", ["fan_in", "fan_out", "fan_avg", "fan_geo_avg"])
 @pytest.mark.parametrize("distribution", ["uniform", "normal", "truncated_normal"])
-@pytest.mark.parametrize("scale", [1.0, 2.0, 0.1])
-def test_variance_scaling(mode, distribution, scale):
-    shape = (3, 5, 40, 24)
-    draw = expected_variance_scaling(*fans(shape, "keras"), scale=scale, mode=mode,
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+def test_variance_scaling(mode, distribution, dtype, layout):
+    for shape, scale in zip(SHAPES[layout], [1.0, 2.0, 0.1, 3.0, 1.0]):
+        draw = expected_variance_scaling(*fans(shape, layout), scale=scale, mode=mode,
+                                         distribution=distribution)
+        got = scheme_fill(shape, dtype, "variance_scaling", scale=scale, mode=mode,
+                          distribution=distribution, layout=layout)
+        assert_same_bytes(got, engine_fill(shape, dtype, draw))
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "normal", "truncated_normal"])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+def test_large_variance_scaling_fill_has_the_formula_distribution(distribution, dtype, layout):
+    shape = LARGE[layout]
+    got = scheme_fill(shape, dtype, "variance_scaling", scale=0.5, mode="fan_avg",
+                      distribution=distribution, layout=layout).ravel()
+    draw = expected_variance_scaling(*fans(shape, layout), scale=0.5, mode="fan_avg",
                                      distribution=distribution)
-    got = scheme_fill(shape, np.float32, "variance_scaling", scale=scale, mode=mode,
-                      distribution=distribution)
-    assert_same_bytes(got, engine_fill(shape, np.float32, draw))
+    assert stats.kstest(got, scipy_distribution(draw).cdf).pvalue > 1e-4
 
 
 def test_variance_scaling_defaults_are_keras():
