@@ -1,22 +1,30 @@
-"""`python -m fastinit bench`: how fast fastinit fills a buffer, next to NumPy's
-Generator and next to memset of the same buffer (the speed of memory itself).
+"""`python -m fastinit bench`: how fast fastinit fills a buffer, next to NumPy, PyTorch
+(when installed) and memset of the same buffer (the speed of memory itself).
 
 Every method writes the same pre-faulted buffer, so page faults count for none of
-them; each time is the median of several repetitions.
+them; every time is the median of several repetitions, all taken in one run so
+that the ratios compare like with like on a shared, noisy machine.
 """
 import argparse
 import ctypes
+import datetime
 import json
 import os
+import platform
 import statistics
+import subprocess
 import sys
+import textwrap
 import time
+import timeit
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 import fastinit
 
 DTYPES = {"float32": np.float32, "float64": np.float64}
+TRUNC_STD = 0.02  # a transformer-style truncated normal: std 0.02, cut at +-2 std
 
 
 def median_seconds(run, repeat):
@@ -28,77 +36,225 @@ def median_seconds(run, repeat):
     return statistics.median(times)
 
 
-def memset_seconds(buf, repeat):
-    address, nbytes = buf.ctypes.data, buf.nbytes
-    return median_seconds(lambda: ctypes.memset(address, 0, nbytes), repeat)
+def memset_seconds(buf, threads, repeat):
+    """libc memset of the buffer, split in `threads` contiguous parts run at once
+    (ctypes releases the GIL during the call)."""
+    parts = np.array_split(buf.reshape(-1), threads)
+    with ThreadPoolExecutor(threads) as pool:
+        def run():
+            list(pool.map(lambda p: ctypes.memset(p.ctypes.data, 0, p.nbytes), parts))
+        return median_seconds(run, repeat)
 
 
-# What a NumPy user writes today for the same values: draw, then scale in place.
-def numpy_uniform(rng, buf, bound):
+# ---- the cases: what fastinit, NumPy and PyTorch users write for the same values ----
+
+def fans(buf):
+    return fastinit.compute_fans(buf.shape)
+
+
+def numpy_glorot_uniform(rng, buf):
+    bound = np.sqrt(6 / sum(fans(buf)))
     rng.random(out=buf, dtype=buf.dtype)
     buf *= 2 * bound
     buf -= bound
 
 
-def numpy_normal(rng, buf, std):
+def numpy_he_normal(rng, buf):
     rng.standard_normal(out=buf, dtype=buf.dtype)
-    buf *= std
+    buf *= np.sqrt(2 / fans(buf)[0])
 
 
-CASES = [
-    # name, fastinit call, NumPy call; scales are a 4096 x 4096 layer's Glorot/He values
-    ("uniform", lambda buf, t: fastinit.fill(buf, "uniform", low=-0.027, high=0.027, seed=1,
-                                             threads=t),
-     lambda rng, buf: numpy_uniform(rng, buf, 0.027)),
-    ("normal", lambda buf, t: fastinit.fill(buf, "normal", std=0.022, seed=1, threads=t),
-     lambda rng, buf: numpy_normal(rng, buf, 0.022)),
-    ("truncated_normal", lambda buf, t: fastinit.fill(buf, "truncated_normal", std=0.022,
+CASES = {
+    # name: (fastinit call, NumPy call or None, torch.nn.init call or None)
+    "glorot_uniform": (lambda buf, t: fastinit.fill(buf, "glorot_uniform", seed=1, threads=t),
+                       numpy_glorot_uniform,
+                       lambda torch, w: torch.nn.init.xavier_uniform_(w)),
+    "he_normal": (lambda buf, t: fastinit.fill(buf, "he_normal", seed=1, threads=t),
+                  numpy_he_normal,
+                  lambda torch, w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
+    "truncated_normal": (lambda buf, t: fastinit.fill(buf, "truncated_normal", std=TRUNC_STD,
                                                       bound=2.0, seed=1, threads=t),
-     None),
-]
+                         None,  # NumPy's Generator has no truncated normal
+                         lambda torch, w: torch.nn.init.trunc_normal_(
+                             w, std=TRUNC_STD, a=-2 * TRUNC_STD, b=2 * TRUNC_STD)),
+}
+
+# Targets of issue 4, for the all-threads rows: (case, dtype) -> (vs memset, vs NumPy).
+TARGETS = {("glorot_uniform", "float32"): (0.6, 12), ("glorot_uniform", "float64"): (0.6, 6),
+           ("he_normal", "float32"): (0.35, 25), ("he_normal", "float64"): (0.35, 12),
+           ("truncated_normal", "float32"): (0.25, None)}
+TORCH_TARGET = 8          # PyTorch's init at least this many times slower
+SCALING_TARGET = 1.8      # two threads vs one, unless one thread is at the memory limit
+SMALL_TARGETS = {16: 3.0, 1024: 2.0}  # fill time / NumPy rng.random(out=) time, at most
 
 
-def run(size, repeat, dtypes, thread_counts, numpy=True):
-    """Returns one dict per (case, dtype, threads) with seconds, GB/s and ratios."""
+def optional_torch(wanted):
+    if not wanted:
+        return None
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def shape_for(size):
+    """A dense layer's (in, out) shape of `size` elements where one exists, else 1-D."""
+    return (size // 8192, 8192) if size % 8192 == 0 else (size,)
+
+
+def measure(size, repeat, dtypes, thread_counts, cases, use_numpy, torch):
+    """One row per (case, dtype, threads): GB/s of each method and the ratios."""
     rows = []
     rng = np.random.default_rng(1)
     for dtype_name in dtypes:
-        buf = np.zeros(size, dtype=DTYPES[dtype_name])  # zeros() alone may not fault pages in
-        buf.fill(1.0)
+        buf = np.ones(shape_for(size), dtype=DTYPES[dtype_name])  # touched: pages are in
         gb = buf.nbytes / 1e9
-        t_memset = memset_seconds(buf, repeat)
-        for name, fast, slow in CASES:
+        memset = {t: memset_seconds(buf, t, repeat) for t in thread_counts}
+        for name in cases:
+            fast, slow, torch_init = CASES[name]
             t_numpy = None
-            if numpy and slow is not None:
+            if use_numpy and slow is not None:
                 t_numpy = median_seconds(lambda: slow(rng, buf), repeat)
             for threads in thread_counts:
                 fast(buf, threads)  # warm up: starts the pool's workers
                 t_fast = median_seconds(lambda: fast(buf, threads), repeat)
+                t_torch = None
+                if torch is not None and torch_init is not None:
+                    torch.set_num_threads(threads)
+                    w = torch.from_numpy(buf)  # the same memory
+                    t_torch = median_seconds(lambda: torch_init(torch, w), repeat)
                 rows.append({
                     "case": name, "dtype": dtype_name, "threads": threads,
                     "elements": size, "bytes": buf.nbytes,
-                    "fastinit_s": t_fast, "fastinit_gbs": gb / t_fast,
-                    "memset_gbs": gb / t_memset,
+                    "fastinit_gbs": gb / t_fast, "memset_gbs": gb / memset[threads],
                     "numpy_gbs": None if t_numpy is None else gb / t_numpy,
-                    "vs_memset": t_memset / t_fast,
+                    "torch_gbs": None if t_torch is None else gb / t_torch,
+                    "vs_memset": memset[threads] / t_fast,
                     "vs_numpy": None if t_numpy is None else t_numpy / t_fast,
+                    "vs_torch": None if t_torch is None else t_torch / t_fast,
                 })
         del buf
     return rows
 
 
-def format_table(rows):
-    head = (f"{'case':<17} {'dtype':<8} {'thr':>3} {'fastinit':>10} {'numpy':>10} "
-            f"{'memset':>10} {'vs memset':>10} {'vs numpy':>9}")
-    lines = [head, "-" * len(head)]
+def small_fills(repeat):
+    """Per-call time of filling tiny arrays (biases, norms), next to NumPy's rng.random(out=)."""
+    rng = np.random.default_rng(1)
+    gen = fastinit.Generator(1)
+    out = []
+    for n in SMALL_TARGETS:
+        a = np.empty(n, np.float32)
+        calls = 20000
+
+        def per_call(fn):
+            return statistics.median(timeit.repeat(fn, number=calls, repeat=repeat)) / calls
+        t_numpy = per_call(lambda: rng.random(out=a, dtype=np.float32))
+        t_fill = per_call(lambda: fastinit.fill(a, "glorot_uniform", seed=1))
+        t_gen = per_call(lambda: gen.fill(a, "glorot_uniform"))
+        out.append({"elements": n, "numpy_us": t_numpy * 1e6, "fill_us": t_fill * 1e6,
+                    "generator_fill_us": t_gen * 1e6, "ratio": t_fill / t_numpy,
+                    "generator_ratio": t_gen / t_numpy, "target": SMALL_TARGETS[n]})
+    return out
+
+
+PEAK_SCRIPT = textwrap.dedent("""
+    import sys
+    import numpy as np, fastinit
+
+    def peak_kib():  # VmHWM: this process's own peak (ru_maxrss also counts the parent's at fork)
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM"))
+
+    scheme, n = sys.argv[1], int(sys.argv[2])
+    fastinit.fill(np.empty(1 << 16, np.float32), scheme, seed=1)   # pool and plans warm
+    before = peak_kib()
+    buf = np.empty(n, np.float32)                                 # not touched yet
+    fastinit.fill(buf, scheme, seed=1)
+    print((peak_kib() - before) * 1024 / buf.nbytes)
+""")
+
+
+def peak_memory(gib=1.0):
+    """Peak resident memory added by filling a fresh `gib` GiB float32 array, as a
+    multiple of the array's size (1.00 = no temporaries), measured in a new process
+    (Linux: /proc/self/status)."""
+    n = int(gib * (1 << 30)) // 4
+    result = {}
+    for scheme in ("glorot_uniform", "he_normal", "truncated_normal"):
+        run = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, scheme, str(n)],
+                             capture_output=True, text=True, check=True)
+        result[scheme] = float(run.stdout.strip())
+    return result
+
+
+def check_targets(rows, small, peak, all_threads):
+    """[(what, measured, target, met)] for every target of issue 4 that was measured."""
+    out = []
+    by_key = {(r["case"], r["dtype"], r["threads"]): r for r in rows}
+    for (case, dtype), (memset_min, numpy_min) in TARGETS.items():
+        r = by_key.get((case, dtype, all_threads))
+        if r is None:
+            continue
+        out.append((f"{case} {dtype} vs memset", r["vs_memset"], f">= {memset_min}x",
+                    r["vs_memset"] >= memset_min))
+        if numpy_min is not None and r["vs_numpy"] is not None:
+            out.append((f"{case} {dtype} vs NumPy", r["vs_numpy"], f">= {numpy_min}x",
+                        r["vs_numpy"] >= numpy_min))
     for r in rows:
-        numpy_gbs = "-" if r["numpy_gbs"] is None else f"{r['numpy_gbs']:.2f}"
-        vs_numpy = "-" if r["vs_numpy"] is None else f"{r['vs_numpy']:.1f}x"
+        if r["threads"] == all_threads and r["vs_torch"] is not None:
+            out.append((f"{r['case']} {r['dtype']} vs PyTorch", r["vs_torch"],
+                        f">= {TORCH_TARGET}x", r["vs_torch"] >= TORCH_TARGET))
+    if all_threads > 1:
+        for r in rows:
+            one = by_key.get((r["case"], r["dtype"], 1))
+            if r["threads"] != all_threads or one is None:
+                continue
+            scaling = r["fastinit_gbs"] / one["fastinit_gbs"]
+            # One thread already at the memory limit: as fast as memset on all threads.
+            at_limit = one["fastinit_gbs"] >= 0.9 * r["memset_gbs"]
+            out.append((f"{r['case']} {r['dtype']} {all_threads} threads vs 1", scaling,
+                        f">= {SCALING_TARGET}x" + (" (1 thread at memory limit)" if at_limit
+                                                   else ""),
+                        at_limit or scaling >= SCALING_TARGET))
+    for s in small:
+        out.append((f"fill of {s['elements']} float32 vs NumPy rng.random(out=)", s["ratio"],
+                    f"<= {s['target']}x", s["ratio"] <= s["target"]))
+    for scheme, ratio in (peak or {}).items():
+        out.append((f"peak memory of a 1 GiB {scheme} fill / buffer", ratio, "<= 1.01x",
+                    ratio <= 1.01))
+    return out
+
+
+def fmt(x, spec, none="-"):
+    return none if x is None else format(x, spec)
+
+
+def format_report(header, rows, small, targets):
+    lines = [header, ""]
+    head = (f"{'case':<17} {'dtype':<8} {'thr':>3} {'fastinit':>9} {'memset':>8} {'numpy':>7} "
+            f"{'torch':>7} {'vs memset':>9} {'vs numpy':>9} {'vs torch':>9}")
+    lines += [head, "-" * len(head)]
+    for r in rows:
         lines.append(f"{r['case']:<17} {r['dtype']:<8} {r['threads']:>3} "
-                     f"{r['fastinit_gbs']:>10.2f} {numpy_gbs:>10} {r['memset_gbs']:>10.2f} "
-                     f"{r['vs_memset']:>9.2f}x {vs_numpy:>9}")
-    lines.append("(GB/s, median of the repetitions; ratios are speed relative to fastinit's: "
-                 "'vs numpy' = how many times faster than NumPy)")
+                     f"{r['fastinit_gbs']:>9.2f} {r['memset_gbs']:>8.2f} "
+                     f"{fmt(r['numpy_gbs'], '.2f'):>7} {fmt(r['torch_gbs'], '.2f'):>7} "
+                     f"{r['vs_memset']:>8.2f}x {fmt(r['vs_numpy'], '.1f') + 'x':>9} "
+                     f"{fmt(r['vs_torch'], '.1f') + 'x':>9}")
+    lines.append("GB/s, median of the repetitions. memset: libc memset of the same buffer on "
+                 "the same number of threads. 'vs X' = X's time / fastinit's time.")
+    if small:
+        lines += ["", "small fills (per call):"]
+        for s in small:
+            lines.append(f"  {s['elements']:>5} float32: fastinit.fill {s['fill_us']:.2f} us, "
+                         f"Generator.fill {s['generator_fill_us']:.2f} us, NumPy "
+                         f"rng.random(out=) {s['numpy_us']:.2f} us -> {s['ratio']:.2f}x / "
+                         f"{s['generator_ratio']:.2f}x")
+    if targets:
+        lines += ["", "targets (issue 4):"]
+        for what, value, target, met in targets:
+            lines.append(f"  {'met    ' if met else 'NOT MET'}  {what}: {value:.2f}x "
+                         f"(target {target})")
     return "\n".join(lines)
 
 
@@ -110,7 +266,7 @@ def cpu_name():
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return "unknown CPU"
+    return platform.processor() or "unknown CPU"
 
 
 def element_count(text):
@@ -123,28 +279,46 @@ def element_count(text):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m fastinit bench",
-                                     description="Time fastinit.fill against NumPy and memset.")
-    parser.add_argument("--size", type=element_count, default=1 << 26, help="elements per buffer (default 2**26)")
+    parser = argparse.ArgumentParser(
+        prog="python -m fastinit bench",
+        description="Time fastinit.fill against NumPy, PyTorch (if installed) and memset.")
+    parser.add_argument("--size", type=element_count, default=1 << 26,
+                        help="elements per buffer (default 2**26)")
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per timing (median)")
     parser.add_argument("--dtype", choices=sorted(DTYPES), action="append",
                         help="float32 and/or float64 (default both)")
+    parser.add_argument("--case", choices=sorted(CASES), action="append",
+                        help="schemes to time (default all)")
     parser.add_argument("--threads", type=int, action="append",
                         help="thread counts to time (default 1 and all)")
     parser.add_argument("--no-numpy", action="store_true", help="skip the NumPy timings")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch timings")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the big fills: no small-fill or peak-memory measurements")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
+
     config = fastinit.get_config()
-    thread_counts = args.threads or sorted({1, config["threads"]})
-    rows = run(args.size, args.repeat, args.dtype or ["float32", "float64"], thread_counts,
-               numpy=not args.no_numpy)
+    all_threads = config["threads"]
+    thread_counts = args.threads or sorted({1, all_threads})
+    torch = optional_torch(not args.no_torch)
+    rows = measure(args.size, args.repeat, args.dtype or list(DTYPES),
+                   thread_counts, args.case or list(CASES), not args.no_numpy, torch)
+    small = [] if args.quick else small_fills(args.repeat)
+    peak = None if args.quick else peak_memory()
+    targets = check_targets(rows, small, peak, max(thread_counts))
+    facts = {"date": datetime.date.today().isoformat(), "cpu": cpu_name(),
+             "cpus": os.cpu_count(), "numpy": np.__version__,
+             "torch": None if torch is None else torch.__version__}
     if args.json:
-        json.dump({"config": config, "cpu": cpu_name(), "numpy": np.__version__,
-                   "rows": rows}, sys.stdout, indent=1)
+        json.dump({"config": config, **facts, "rows": rows, "small_fills": small,
+                   "peak_memory": peak,
+                   "targets": [{"what": w, "value": v, "target": t, "met": m}
+                               for w, v, t, m in targets]}, sys.stdout, indent=1)
         print()
     else:
-        print(f"fastinit {config['version']}  simd={config['simd']}  "
-              f"threads={config['threads']}  numpy {np.__version__}  {cpu_name()}  "
-              f"{os.cpu_count()} CPUs  {args.size} elements")
-        print(format_table(rows))
+        header = (f"fastinit {config['version']}  simd={config['simd']}  threads={all_threads}"
+                  f"  numpy {np.__version__}  torch {facts['torch'] or '-'}  {facts['cpu']}  "
+                  f"{facts['cpus']} CPUs  {args.size} elements  {facts['date']}")
+        print(format_report(header, rows, small, targets))
     return 0
