@@ -1,4 +1,4 @@
-"""Times fastinit.fill against NumPy's Generator and memset of the same buffer.
+"""Times fastinit.fill against NumPy, PyTorch (when installed) and memset of the same buffer.
 
     python benchmarks/bench_fill.py                 # 2**26 elements, float32 and float64
     python benchmarks/bench_fill.py --size 2**24 --threads 1 --json
