@@ -1,9 +1,12 @@
-"""What the package ships besides code: the py.typed marker, and a type stub that
-matches the compiled module (mypy and editors read the stub, not the .so)."""
+"""What the package ships besides code: the version, the py.typed marker, and a type
+stub that matches the compiled module (mypy and editors read the stub, not the .so)."""
 import ast
+import importlib.metadata
 import inspect
 import os
 import types
+
+import pytest
 
 import fastinit
 from fastinit import _engine
@@ -44,3 +47,16 @@ def test_stub_declares_exactly_the_compiled_modules_names_and_parameters():
 
 def test_package_is_marked_typed():
     assert os.path.isfile(os.path.join(PACKAGE_DIR, "py.typed"))
+
+
+def test_version_is_the_installed_distributions():
+    try:
+        dist = importlib.metadata.distribution("fastinit")
+    except importlib.metadata.PackageNotFoundError:
+        dist = None
+    installed = dist is not None and os.path.realpath(
+        dist.locate_file("fastinit/__init__.py")) == os.path.realpath(fastinit.__file__)
+    if not installed and os.environ.get("FASTINIT_TEST_INSTALLED") != "1":
+        pytest.skip("fastinit is imported from an in-place build: no metadata to compare")
+    assert installed, f"{fastinit.__file__} is not the installed distribution's"
+    assert fastinit.__version__ == dist.version == fastinit.get_config()["version"]
