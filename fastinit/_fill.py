@@ -13,7 +13,7 @@ from .orthogonal import orthogonal
 
 ENGINE_KINDS = ("uniform", "normal", "truncated_normal")
 _FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
-_plans = {}
+_plans: dict = {}  # (scheme, params, dtype, shape) -> Plan
 _MAX_PLANS = 4096
 
 

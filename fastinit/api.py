@@ -1,7 +1,13 @@
 """fastinit's functions: fill, sample, random_raw, get_config."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 
 from . import _engine, _fill, _streams, _threads, generator
+from ._typing import ArrayT, Region, Seed, Shape, Stream
 from ._version import __version__
 
 RAW_WORDS = 1 << 66  # raw words per (seed, stream)
@@ -14,8 +20,9 @@ def _seed_and_stream(seed, stream):
     return _streams.check_seed(seed), _streams.stream_id(0 if stream is None else stream)
 
 
-def fill(array, scheme, *, seed=None, stream=None, threads=None, global_shape=None,
-         origin=None, **params):
+def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream | None = None,
+         threads: int | None = None, global_shape: Region | None = None,
+         origin: Region | None = None, **params: Any) -> ArrayT:
     """Fills `array` in place with the values of `scheme` and returns it.
 
     Parameters
@@ -57,8 +64,10 @@ def fill(array, scheme, *, seed=None, stream=None, threads=None, global_shape=No
                       global_shape, origin)
 
 
-def sample(shape, scheme, *, dtype=np.float32, seed=None, stream=None, threads=None,
-           global_shape=None, origin=None, **params):
+def sample(shape: Shape, scheme: str, *, dtype: npt.DTypeLike = np.float32,
+           seed: Seed | None = None, stream: Stream | None = None, threads: int | None = None,
+           global_shape: Region | None = None, origin: Region | None = None,
+           **params: Any) -> npt.NDArray[np.floating[Any]]:
     """A new array of `shape` and `dtype` (float32 or float64) filled with `scheme`;
     the arguments are those of fill.
 
@@ -68,7 +77,8 @@ def sample(shape, scheme, *, dtype=np.float32, seed=None, stream=None, threads=N
                 threads=threads, global_shape=global_shape, origin=origin, **params)
 
 
-def random_raw(count, *, seed, stream=0, start=0):
+def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
+               start: int = 0) -> npt.NDArray[np.uint32]:
     """Raw 32-bit words start, ..., start + count - 1 of (seed, stream), as uint32.
 
     Word w is word w % 4 of Philox4x32-10 block w // 4 (see STREAM.md).
@@ -81,7 +91,7 @@ def random_raw(count, *, seed, stream=0, start=0):
                               start >> 2, start & 3, _threads.resolve(None))
 
 
-def get_config():
+def get_config() -> dict[str, Any]:
     """How fastinit runs here: versions, SIMD path in use and available, default threads."""
     return {
         "version": __version__,

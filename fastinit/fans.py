@@ -11,8 +11,11 @@ different places of the shape:
 In both, fan_in = in * prod(receptive) and fan_out = out * prod(receptive). A
 vector (rank 1, e.g. a bias) has fan_in = fan_out = its length; a scalar has 1.
 """
+from __future__ import annotations
+
 import math
 import operator
+from typing import Iterable
 
 LAYOUTS = ("keras", "torch")
 
@@ -25,7 +28,7 @@ def check_layout(layout):
     return layout.lower()
 
 
-def compute_fans(shape, layout="keras"):
+def compute_fans(shape: Iterable[int], layout: str = "keras") -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of this shape in this layout.
 
     >>> compute_fans((3, 3, 64, 128))                  # Keras Conv2D kernel

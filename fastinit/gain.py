@@ -3,6 +3,8 @@
 A gain multiplies the std (or bound) of a fan scheme so that the signal keeps
 its size through a layer followed by that nonlinearity.
 """
+from __future__ import annotations
+
 import math
 import numbers
 
@@ -11,7 +13,7 @@ _LINEAR = ("linear", "identity", "conv1d", "conv2d", "conv3d",
 NONLINEARITIES = _LINEAR + ("tanh", "relu", "leaky_relu", "selu")
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain PyTorch recommends for `nonlinearity`.
 
     ============================ =====================================

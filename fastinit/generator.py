@@ -1,10 +1,15 @@
 """fastinit.Generator: one seed, and the independent streams under it."""
+from __future__ import annotations
+
 import itertools
 import secrets
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _fill, _streams, _threads
+from ._typing import ArrayT, Region, Seed, Shape, Stream
 
 
 class Generator:
@@ -29,23 +34,24 @@ class Generator:
     >>> b = gen.sample(256, "zeros")
     """
 
-    def __init__(self, seed=None):
+    def __init__(self, seed: Seed | None = None) -> None:
         self._seed = secrets.randbits(64) if seed is None else _streams.check_seed(seed)
         self._fresh = itertools.count()
 
     @property
-    def seed(self):
+    def seed(self) -> int:
         """The seed, an int in [0, 2**64)."""
         return self._seed
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"fastinit.Generator(seed={self._seed})"
 
     def _stream(self, name):
         return self._fresh if name is None else _streams.stream_id(name)
 
-    def fill(self, array, scheme, *, name=None, threads=None, global_shape=None, origin=None,
-             **params):
+    def fill(self, array: ArrayT, scheme: str, *, name: Stream | None = None,
+             threads: int | None = None, global_shape: Region | None = None,
+             origin: Region | None = None, **params: Any) -> ArrayT:
         """Fills `array` in place with `scheme` and returns it; see fastinit.fill.
 
         name : str or int, optional
@@ -55,8 +61,10 @@ class Generator:
         return _fill.fill(array, scheme, params, self._seed, self._stream(name),
                           _threads.resolve(threads), global_shape, origin)
 
-    def sample(self, shape, scheme, *, dtype=np.float32, name=None, threads=None,
-               global_shape=None, origin=None, **params):
+    def sample(self, shape: Shape, scheme: str, *, dtype: npt.DTypeLike = np.float32,
+               name: Stream | None = None, threads: int | None = None,
+               global_shape: Region | None = None, origin: Region | None = None,
+               **params: Any) -> npt.NDArray[np.floating[Any]]:
         """A new array of `shape` and `dtype` (float32 or float64) filled with `scheme`."""
         return self.fill(new_array(shape, dtype), scheme, name=name, threads=threads,
                          global_shape=global_shape, origin=origin, **params)
@@ -78,7 +86,7 @@ def new_array(shape, dtype):
 _default = Generator()
 
 
-def seed(n=None):
+def seed(n: Seed | None = None) -> None:
     """Seeds the generator used by calls that give no seed; its streams restart at 0.
 
     ``fastinit.seed(n)`` makes a script's unseeded fills repeatable (in call
@@ -88,6 +96,6 @@ def seed(n=None):
     _default = Generator(n)
 
 
-def default_generator():
+def default_generator() -> Generator:
     """The generator used by calls that give no seed."""
     return _default

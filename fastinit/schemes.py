@@ -238,12 +238,12 @@ def _orthogonal(p, dtype, shape):
 
 # ---- lookup -----------------------------------------------------------------------
 
-def names():
+def names() -> list[str]:
     """Every scheme name and alias."""
     return sorted(set(SCHEMES) | set(ALIASES))
 
 
-def lookup(name) -> Scheme:
+def lookup(name: str) -> Scheme:
     """The scheme called `name` (case-insensitive, aliases allowed)."""
     if not isinstance(name, str):
         raise TypeError(f"scheme must be a name (str), got {type(name).__name__}")

@@ -1,12 +1,24 @@
 import os
 import subprocess
 import sys
+import sysconfig
 
 import numpy as np
 import pytest
 
 import fastinit
 from fastinit import _engine
+
+# CI sets FASTINIT_TEST_INSTALLED=1 to test what a user installs: fastinit must then come
+# from this environment's site-packages, not from a checkout, or a file missing from the
+# wheel would go unnoticed.
+if os.environ.get("FASTINIT_TEST_INSTALLED") == "1":
+    _imported_from = os.path.realpath(os.path.dirname(os.path.dirname(fastinit.__file__)))
+    _site = {os.path.realpath(sysconfig.get_path(key)) for key in ("purelib", "platlib")}
+    if _imported_from not in _site:
+        pytest.exit(f"FASTINIT_TEST_INSTALLED=1, but fastinit was imported from "
+                    f"{fastinit.__file__}, not from site-packages ({', '.join(sorted(_site))})",
+                    returncode=4)
 
 
 @pytest.fixture

@@ -1,0 +1,12 @@
+"""Names for the types the public API takes, used in its annotations.
+
+Seeds, streams and shapes are checked with operator.index at run time, so any
+int-like (a NumPy integer too) is accepted; the annotations say the same.
+"""
+from typing import Sequence, SupportsIndex, TypeVar, Union
+
+Seed = SupportsIndex                                    # an int in [0, 2**64)
+Stream = Union[SupportsIndex, str]                      # a number, or a name hashed to one
+Shape = Union[SupportsIndex, Sequence[SupportsIndex]]
+Region = Sequence[SupportsIndex]                        # global_shape=, origin=
+ArrayT = TypeVar("ArrayT")                              # fill returns the object it was given
