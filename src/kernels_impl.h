@@ -1,15 +1,16 @@
-/* The sampling kernels, written once and compiled once per SIMD path: each
- * kernels_<path>.c sets a target with #pragma and includes this file with
- * FI_PATH set. The compiler vectorises the loops over the FI_GROUP blocks of a
- * group; every operation is IEEE (+ - * / sqrt, exact conversions) and nothing
- * is fused (-ffp-contract=off), so every path writes the same bits.
+/* The sampling kernels, written once against the vector API (simd_vector.h)
+ * and compiled once per SIMD path: kernels_<path>.c sets the target, includes
+ * its simd_<path>.h, then this file with FI_PATH and FI_NAME set. Every value
+ * is computed lane by lane from its own raw words by the same operations in
+ * the same order on every path, so every path writes the same bits; paths
+ * differ only in how many lanes a vector has and how they are stored.
  *
  * Element formulas: ../shared/STREAM.md, "From bits to numbers". */
 #include <string.h>
 
 #include "fimath.h"
 #include "kernels.h"
-#include "philox.h"
+#include "philox_lanes.h"
 
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
@@ -21,207 +22,262 @@
 #define FI_SQRT2_F 1.41421356237309504880f
 #define FI_SQRT2_D 1.41421356237309504880
 
-/* Blocks per group: enough lanes for the widest vectors, small enough for L1. */
-#define FI_GROUP 16
+#define STEP_BYTES (FI_STEP_VECS * FI_VBYTES)
 
-/* Words x[k][j] of blocks block0 + j, j < FI_GROUP. */
-static inline void philox_group(const fi_dist *d, uint64_t block0, uint32_t x[4][FI_GROUP])
+/* What a step needs, made once per run. */
+typedef struct {
+    fi_philox_lanes philox;
+    float af, bf, cf, ef;   /* the fi_dist parameters a, b, c, erf_c in float32 */
+    double ad, bd, cd, ed;  /* ... and in float64 */
+} kernel_ctx;
+
+static void ctx_init(kernel_ctx *c, const fi_dist *d)
 {
-    uint32_t c0[FI_GROUP], c1[FI_GROUP], c2[FI_GROUP], c3[FI_GROUP];
-    for (int j = 0; j < FI_GROUP; j++) {
-        uint64_t b = block0 + (uint64_t)j;
-        c0[j] = (uint32_t)b;
-        c1[j] = (uint32_t)(b >> 32);
-        c2[j] = d->stream[0];
-        c3[j] = d->stream[1];
-    }
-    uint32_t k0 = d->key[0], k1 = d->key[1];
-    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-        for (int j = 0; j < FI_GROUP; j++) {
-            uint64_t p0 = (uint64_t)FI_PHILOX_M0 * c0[j];
-            uint64_t p1 = (uint64_t)FI_PHILOX_M1 * c2[j];
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
-            uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
-            c1[j] = (uint32_t)p1;
-            c3[j] = (uint32_t)p0;
-            c0[j] = n0;
-            c2[j] = n2;
-        }
-        k0 += FI_PHILOX_W0;
-        k1 += FI_PHILOX_W1;
-    }
-    for (int j = 0; j < FI_GROUP; j++) {
-        x[0][j] = c0[j];
-        x[1][j] = c1[j];
-        x[2][j] = c2[j];
-        x[3][j] = c3[j];
-    }
+    philox_lanes_init(&c->philox, d->key, d->stream);
+    c->af = (float)d->a;
+    c->bf = (float)d->b;
+    c->cf = (float)d->c;
+    c->ef = (float)d->erf_c;
+    c->ad = d->a;
+    c->bd = d->b;
+    c->cd = d->c;
+    c->ed = d->erf_c;
 }
 
-/* s = (2k + 1 - 2^p) 2^-p in (-1, 1), exact. */
-static inline float symmetric_f32(uint32_t x)
+/* s = (2k + 1 - 2^24) 2^-24 with k = x >> 8: (x >> 7) | 1 is 2k + 1. Exact. */
+FI_INLINE vf symmetric_f32(vu32 x)
 {
-    int32_t m = (int32_t)((x >> 8) * 2u + 1u) - (INT32_C(1) << 24);
-    return (float)m * 0x1p-24f;
+    return v_i32_to_f((vi32)((x >> 7) | 1u) - (1 << 24)) * 0x1p-24f;
 }
-static inline double symmetric_f64(uint64_t v)
+/* u = (k + 0.5) 2^-24, rounded: k converts exactly, the add rounds. */
+FI_INLINE vf open01_f32(vu32 x)
 {
-    int64_t m = (int64_t)((v >> 11) * 2u + 1u) - (INT64_C(1) << 53);
-    return (double)m * 0x1p-53;
+    return (v_i32_to_f((vi32)(x >> 8)) + 0.5f) * 0x1p-24f;
 }
-
-/* u = (k + 0.5) 2^-p, rounded to the target precision. */
-static inline float open01_f32(uint32_t x)
+/* The same for float64 from k = v >> 11, v a raw 64-bit value. */
+FI_INLINE vd symmetric_f64(vu64 v)
 {
-    return ((float)(x >> 8) + 0.5f) * 0x1p-24f;
+    return v_i64_to_d((vi64)((v >> 10) | 1u) - ((int64_t)1 << 53)) * 0x1p-53;
 }
-static inline double open01_f64(uint64_t v)
+FI_INLINE vd open01_f64(vu64 v)
 {
-    return ((double)(v >> 11) + 0.5) * 0x1p-53;
+    return (v_u64_to_d(v >> 11) + 0.5) * 0x1p-53;
 }
-
-static inline uint64_t join64(uint32_t hi, uint32_t lo)
+/* Raw 64-bit value j = word 2j << 32 | word 2j+1, from the 64-bit lane that
+ * holds word 2j in its low half. */
+FI_INLINE vu64 raw64(vu32 x)
 {
-    return ((uint64_t)hi << 32) | lo;
-}
-
-/* Each gen_* writes the elements of FI_GROUP blocks, in logical order, to dst. */
-
-static void gen_raw(const fi_dist *d, uint64_t block0, void *dst)
-{
-    uint32_t x[4][FI_GROUP], *out = dst;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++)
-            out[4 * j + k] = x[k][j];
+    return (vu64)FI_PERM4_U32(x, 1, 0, 3, 2);
 }
 
-static void gen_uniform_f32(const fi_dist *d, uint64_t block0, void *dst)
+FI_INLINE void put(char *dst, vu32 v, int streaming)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mid = (float)d->a, half = (float)d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++)
-            out[4 * j + k] = mid + half * symmetric_f32(x[k][j]);
+    if (streaming)
+        v_stream(dst, v);
+    else
+        v_store(dst, v);
 }
 
-static void gen_uniform_f64(const fi_dist *d, uint64_t block0, void *dst)
+/* Each step_* writes the elements of FI_STEP_BLOCKS blocks from block0 on,
+ * in logical order, to dst: STEP_BYTES bytes, FI_VBYTES-aligned if streaming. */
+typedef void (*step_fn)(const kernel_ctx *c, uint64_t block0, char *dst, int streaming);
+
+static void step_raw(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
 {
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mid = d->a, half = d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        out[2 * j] = mid + half * symmetric_f64(join64(x[0][j], x[1][j]));
-        out[2 * j + 1] = mid + half * symmetric_f64(join64(x[2][j], x[3][j]));
-    }
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v++)
+        put(dst + v * FI_VBYTES, x[v], streaming);
 }
 
-/* Box-Muller: two uniforms give exactly two normals, one block a pair (or two). */
-static void gen_normal_f32(const fi_dist *d, uint64_t block0, void *dst)
+static void step_uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mean = (float)d->a, std = (float)d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        for (int pair = 0; pair < 2; pair++) {
-            float r = __builtin_sqrtf(-2.0f * fi_logf(open01_f32(x[2 * pair][j])));
-            float t = FI_TWO_PI_F * open01_f32(x[2 * pair + 1][j]);
-            float s, c;
-            fi_sincosf(t, &s, &c);
-            out[4 * j + 2 * pair] = mean + std * (r * c);
-            out[4 * j + 2 * pair + 1] = mean + std * (r * s);
-        }
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v++)
+        put(dst + v * FI_VBYTES, (vu32)(c->af + c->bf * symmetric_f32(x[v])), streaming);
+}
+
+static void step_uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+{
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v++)
+        put(dst + v * FI_VBYTES, (vu32)(c->ad + c->bd * symmetric_f64(raw64(x[v]))), streaming);
+}
+
+/* Box-Muller: two uniforms give exactly two normals, which suits a counter-based
+ * generator. Radius and angle words alternate in the stream; splitting them
+ * into two vectors lets each lane compute one pair, log and sqrt on one
+ * vector, sin and cos on the other, instead of both on every lane. */
+static void step_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+{
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v += 2) {
+        vu32 radius, angle;
+        v_deinterleave32(x[v], x[v + 1], &radius, &angle);
+        vf r = v_sqrt_f(-2.0f * fi_logf(open01_f32(radius)));
+        vf t = FI_TWO_PI_F * open01_f32(angle);
+        vf s, co, even, odd;
+        fi_sincosf(t, &s, &co);
+        v_interleave_f(c->af + c->bf * (r * co), c->af + c->bf * (r * s), &even, &odd);
+        put(dst + v * FI_VBYTES, (vu32)even, streaming);
+        put(dst + (v + 1) * FI_VBYTES, (vu32)odd, streaming);
     }
 }
 
-static void gen_normal_f64(const fi_dist *d, uint64_t block0, void *dst)
+static void step_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
 {
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mean = d->a, std = d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        double r = __builtin_sqrt(-2.0 * fi_log(open01_f64(join64(x[0][j], x[1][j]))));
-        double t = FI_TWO_PI_D * open01_f64(join64(x[2][j], x[3][j]));
-        double s, c;
-        fi_sincos(t, &s, &c);
-        out[2 * j] = mean + std * (r * c);
-        out[2 * j + 1] = mean + std * (r * s);
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v += 2) {
+        vu64 radius, angle;
+        v_deinterleave64(raw64(x[v]), raw64(x[v + 1]), &radius, &angle);
+        vd r = v_sqrt_d(-2.0 * fi_log(open01_f64(radius)));
+        vd t = FI_TWO_PI_D * open01_f64(angle);
+        vd s, co, even, odd;
+        fi_sincos(t, &s, &co);
+        v_interleave_d(c->ad + c->bd * (r * co), c->ad + c->bd * (r * s), &even, &odd);
+        put(dst + v * FI_VBYTES, (vu32)even, streaming);
+        put(dst + (v + 1) * FI_VBYTES, (vu32)odd, streaming);
     }
 }
 
 /* Inverse CDF: one slot, one element, never a rejection. The clamp only keeps
- * |z| <= bound where erfinv's last-ulp error would step over it. */
-static void gen_truncated_normal_f32(const fi_dist *d, uint64_t block0, void *dst)
+ * |z| <= bound where erfinv's last-ulp error would step over it; min and max
+ * are z > bound ? bound : (z < -bound ? -bound : z) for every z. */
+static void step_truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst,
+                                      int streaming)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mean = (float)d->a, std = (float)d->b;
-    const float bound = (float)d->c, erf_c = (float)d->erf_c;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++) {
-            float z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[k][j]) * erf_c);
-            z = z > bound ? bound : (z < -bound ? -bound : z);
-            out[4 * j + k] = mean + std * z;
-        }
-}
-
-static void gen_truncated_normal_f64(const fi_dist *d, uint64_t block0, void *dst)
-{
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mean = d->a, std = d->b, bound = d->c, erf_c = d->erf_c;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int h = 0; h < 2; h++) {
-            double z = FI_SQRT2_D * fi_erfinv(symmetric_f64(join64(x[2 * h][j], x[2 * h + 1][j])) * erf_c);
-            z = z > bound ? bound : (z < -bound ? -bound : z);
-            out[2 * j + h] = mean + std * z;
-        }
-}
-
-typedef void (*gen_fn)(const fi_dist *d, uint64_t block0, void *dst);
-
-/* Walks whole groups (groups start at multiples of FI_GROUP blocks, so where a
- * run starts never changes a value); writes straight into out where it can. */
-static void run(const fi_dist *d, gen_fn gen, size_t size, unsigned per_block, uint64_t block,
-                unsigned offset, uint64_t n, char *out, int64_t stride)
-{
-    _Alignas(64) unsigned char tmp[FI_GROUP * 4 * sizeof(float)];
-    const uint64_t group_len = (uint64_t)FI_GROUP * per_block;
-    uint64_t group = block / FI_GROUP;
-    uint64_t skip = (block % FI_GROUP) * per_block + offset;
-    const int direct_ok = stride == (int64_t)size && (uintptr_t)out % size == 0;
-    while (n > 0) {
-        uint64_t take = group_len - skip < n ? group_len - skip : n;
-        if (direct_ok && take == group_len) {
-            gen(d, group * FI_GROUP, out);
-            out += take * size;
-        } else {
-            gen(d, group * FI_GROUP, tmp);
-            for (uint64_t i = 0; i < take; i++, out += stride)
-                memcpy(out, tmp + (skip + i) * size, size);
-        }
-        n -= take;
-        skip = 0;
-        group++;
+    vu32 x[FI_STEP_VECS];
+    const vf bound = v_bcast_f(c->cf);
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v++) {
+        vf z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[v]) * c->ef);
+        z = v_max_f(v_min_f(z, bound), -bound);
+        put(dst + v * FI_VBYTES, (vu32)(c->af + c->bf * z), streaming);
     }
 }
 
-static void fill_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                     int64_t stride)
+static void step_truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst,
+                                      int streaming)
 {
-    static const gen_fn f32[] = {gen_uniform_f32, gen_normal_f32, gen_truncated_normal_f32};
-    static const gen_fn f64[] = {gen_uniform_f64, gen_normal_f64, gen_truncated_normal_f64};
+    vu32 x[FI_STEP_VECS];
+    const vd bound = v_bcast_d(c->cd);
+    philox_lanes_words(&c->philox, block0, x);
+    for (int v = 0; v < FI_STEP_VECS; v++) {
+        vd z = FI_SQRT2_D * fi_erfinv(symmetric_f64(raw64(x[v])) * c->ed);
+        z = v_max_d(v_min_d(z, bound), -bound);
+        put(dst + v * FI_VBYTES, (vu32)(c->ad + c->bd * z), streaming);
+    }
+}
+
+/* Runs n elements of `size` bytes (per_block of them per block) through a
+ * step. A step may start at any block, since a value depends only on its own
+ * block, so contiguous output is written in place from the first block
+ * boundary (the first FI_VBYTES-aligned one, to stream) and only the partial
+ * steps at either end, or every step of strided output, go through tmp. */
+FI_INLINE void run(const kernel_ctx *c, step_fn step, const unsigned size,
+                   const unsigned per_block, uint64_t block, unsigned offset, uint64_t n,
+                   char *out, int64_t stride, unsigned flags)
+{
+    _Alignas(FI_VBYTES) char tmp[STEP_BYTES];
+    const uint64_t step_len = STEP_BYTES / size;
+
+    if (stride != (int64_t)size || (uintptr_t)out % size != 0) {
+        while (n > 0) {
+            uint64_t take = step_len - offset < n ? step_len - offset : n;
+            step(c, block, tmp, 0);
+            for (uint64_t i = 0; i < take; i++, out += stride)
+                memcpy(out, tmp + (offset + i) * size, size);
+            n -= take;
+            block += FI_STEP_BLOCKS;
+            offset = 0;
+        }
+        return;
+    }
+
+    /* Blocks are 16 bytes of output: either all of them start 16-aligned or
+     * none does, and then nothing can be streamed. */
+    uint64_t head = (per_block - offset) % per_block;
+    const uintptr_t first_block = (uintptr_t)(out + head * size);
+    const int streaming = (flags & FI_RUN_STREAM) && first_block % 16 == 0;
+    if (streaming)
+        head += (FI_VBYTES - first_block % FI_VBYTES) % FI_VBYTES / 16 * per_block;
+    if (head > n)
+        head = n;
+    if (head > 0) {
+        step(c, block, tmp, 0);
+        memcpy(out, tmp + offset * size, head * size);
+        out += head * size;
+        n -= head;
+        block += (offset + head) / per_block;
+        offset = 0;
+    }
+    for (; n >= step_len; n -= step_len, out += STEP_BYTES, block += FI_STEP_BLOCKS)
+        step(c, block, out, streaming);
+    if (n > 0) {
+        step(c, block, tmp, 0);
+        memcpy(out, tmp, n * size);
+    }
+    if (streaming)
+        v_stream_fence();
+}
+
+static void fill_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
+                     int64_t stride, unsigned flags)
+{
+    static const step_fn f32[] = {step_uniform_f32, step_normal_f32, step_truncated_normal_f32};
+    static const step_fn f64[] = {step_uniform_f64, step_normal_f64, step_truncated_normal_f64};
+    kernel_ctx c;
+    ctx_init(&c, d);
     if (d->dtype == FI_FLOAT32)
-        run(d, f32[d->kind], sizeof(float), 4, block, offset, n, out, stride);
+        run(&c, f32[d->kind], sizeof(float), 4, block, offset, n, out, stride, flags);
     else
-        run(d, f64[d->kind], sizeof(double), 2, block, offset, n, out, stride);
+        run(&c, f64[d->kind], sizeof(double), 2, block, offset, n, out, stride, flags);
 }
 
 static void raw_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                    int64_t stride)
+                    int64_t stride, unsigned flags)
 {
-    run(d, gen_raw, sizeof(uint32_t), 4, block, offset, n, out, stride);
+    kernel_ctx c;
+    ctx_init(&c, d);
+    run(&c, step_raw, sizeof(uint32_t), 4, block, offset, n, out, stride, flags);
 }
 
-const fi_kernels FI_KERNELS = {FI_NAME, fill_run, raw_run};
+/* One vector of inputs at a time; the last, partial one padded with 0.5,
+ * which every function takes. */
+static void math_run(fi_math fn, fi_dtype dtype, const void *in, void *out, size_t n)
+{
+    const size_t size = dtype == FI_FLOAT32 ? sizeof(float) : sizeof(double);
+    const size_t lanes = FI_VBYTES / size;
+    for (size_t i = 0; i < n; i += lanes) {
+        const size_t take = n - i < lanes ? n - i : lanes;
+        _Alignas(FI_VBYTES) char buf[FI_VBYTES];
+        if (dtype == FI_FLOAT32) {
+            vf x = v_bcast_f(0.5f), y = x, s, co;
+            memcpy(&x, (const char *)in + i * size, take * size);
+            switch (fn) {
+            case FI_MATH_LOG: y = fi_logf(x); break;
+            case FI_MATH_SIN: fi_sincosf(x, &y, &co); break;
+            case FI_MATH_COS: fi_sincosf(x, &s, &y); break;
+            case FI_MATH_ERFINV: y = fi_erfinvf(x); break;
+            }
+            memcpy(buf, &y, sizeof y);
+        } else {
+            vd x = v_bcast_d(0.5), y = x, s, co;
+            memcpy(&x, (const char *)in + i * size, take * size);
+            switch (fn) {
+            case FI_MATH_LOG: y = fi_log(x); break;
+            case FI_MATH_SIN: fi_sincos(x, &y, &co); break;
+            case FI_MATH_COS: fi_sincos(x, &s, &y); break;
+            case FI_MATH_ERFINV: y = fi_erfinv(x); break;
+            }
+            memcpy(buf, &y, sizeof y);
+        }
+        memcpy((char *)out + i * size, buf, take * size);
+    }
+}
+
+const fi_kernels FI_KERNELS = {FI_NAME, fill_run, raw_run, math_run};
