@@ -57,46 +57,50 @@ FI_INLINE vd fi_sign_d(vd x, vd y) { return (vd)((vu64)x | ((vu64)y & 0x80000000
  * log
  * ==================================================================== */
 
-FI_INLINE vf fi_logf(vf x)
+/* ln(x 2^-p) for normal x: the argument comes scaled by 2^p. A caller with
+ * x = y 2^p at hand saves a multiply, and the bits are those of fi_logf(y). */
+FI_INLINE vf fi_logf_scaled(vf x, const int p)
 {
-    /* Always scale by 2^24 (exact) so that subnormal inputs become normal;
-     * cheaper than a select, valid for x < 2^103. */
-    x = x * 0x1p24f;
-
     /* x = 2^e * m with m in [sqrt(1/2), sqrt(2)): bias the exponent field so
      * that it rolls over at sqrt(1/2) instead of at 1. */
     vu32 u = (vu32)x + (0x3f800000u - 0x3f3504f3u);
-    vi32 e = (vi32)(u >> 23) - (127 + 24);
+    vi32 e = (vi32)(u >> 23) - (127 + p);
     vf m = (vf)((u & 0x007fffffu) + 0x3f3504f3u);
     vf f = m - 1.0f;                    /* exact (Sterbenz) */
     vf fe = v_i32_to_f(e);
 
     /* cephes logf: log(1+f) = f - f^2/2 + f^3 P(f) */
     vf z = f * f;
-    vf p = v_bcast_f(7.0376836292e-2f);
-    p = p * f - 1.1514610310e-1f;
-    p = p * f + 1.1676998740e-1f;
-    p = p * f - 1.2420140846e-1f;
-    p = p * f + 1.4249322787e-1f;
-    p = p * f - 1.6668057665e-1f;
-    p = p * f + 2.0000714765e-1f;
-    p = p * f - 2.4999993993e-1f;
-    p = p * f + 3.3333331174e-1f;
-    vf y = p * f * z;
+    vf p9 = v_bcast_f(7.0376836292e-2f);
+    p9 = p9 * f - 1.1514610310e-1f;
+    p9 = p9 * f + 1.1676998740e-1f;
+    p9 = p9 * f - 1.2420140846e-1f;
+    p9 = p9 * f + 1.4249322787e-1f;
+    p9 = p9 * f - 1.6668057665e-1f;
+    p9 = p9 * f + 2.0000714765e-1f;
+    p9 = p9 * f - 2.4999993993e-1f;
+    p9 = p9 * f + 3.3333331174e-1f;
+    vf y = p9 * f * z;
     /* ln2 = 0.693359375 (exact, 9 bits, so e*hi is exact) - 2.12194440e-4 */
     y = y + fe * -2.12194440e-4f;
     y = y - 0.5f * z;
     return (f + y) + fe * 0.693359375f;
 }
 
-FI_INLINE vd fi_log(vd x)
+FI_INLINE vf fi_logf(vf x)
 {
-    x = x * 0x1p54;                     /* exact; subnormals -> normal (x < 2^969) */
+    /* Always scale by 2^24 (exact) so that subnormal inputs become normal;
+     * cheaper than a select, valid for x < 2^103. */
+    return fi_logf_scaled(x * 0x1p24f, 24);
+}
 
+/* ln(x 2^-p) for normal x, as fi_logf_scaled. */
+FI_INLINE vd fi_log_scaled(vd x, const int p)
+{
     /* x = 2^k * m, m in [sqrt(1/2), sqrt(2)) (same trick as fi_logf). The
      * exponent field becomes a double by way of a mantissa (2^52 + field). */
     vu64 u = (vu64)x + (0x3ff0000000000000u - 0x3fe6a09e00000000u);
-    vd k = ((vd)(0x4330000000000000u | (u >> 52)) - 0x1p52) - (1023.0 + 54.0);
+    vd k = ((vd)(0x4330000000000000u | (u >> 52)) - 0x1p52) - (1023.0 + p);
     vd m = (vd)((u & 0x000fffffffffffffu) + 0x3fe6a09e00000000u);
     vd f = m - 1.0;                     /* exact */
 
@@ -111,6 +115,11 @@ FI_INLINE vd fi_log(vd x)
     const double ln2_hi = 6.93147180369123816490e-01; /* 32 bits: k*ln2_hi exact */
     const double ln2_lo = 1.90821492927058770002e-10;
     return s * (hfsq + R) + k * ln2_lo - hfsq + f + k * ln2_hi;
+}
+
+FI_INLINE vd fi_log(vd x)
+{
+    return fi_log_scaled(x * 0x1p54, 54);   /* exact; subnormals -> normal (x < 2^969) */
 }
 
 /* ======================================================================
