@@ -29,6 +29,8 @@ typedef struct {
     fi_philox_lanes philox;
     float af, bf, cf, ef;   /* the fi_dist parameters a, b, c, erf_c in float32 */
     double ad, bd, cd, ed;  /* ... and in float64 */
+    float scale_f;          /* uniform: half 2^-24 */
+    double scale_d;         /* uniform: half 2^-53 */
 } kernel_ctx;
 
 static void ctx_init(kernel_ctx *c, const fi_dist *d)
@@ -42,12 +44,22 @@ static void ctx_init(kernel_ctx *c, const fi_dist *d)
     c->bd = d->b;
     c->cd = d->c;
     c->ed = d->erf_c;
+    c->scale_f = c->bf * 0x1p-24f;
+    c->scale_d = c->bd * 0x1p-53;
 }
 
-/* s = (2k + 1 - 2^24) 2^-24 with k = x >> 8: (x >> 7) | 1 is 2k + 1. Exact. */
+/* m = 2k + 1 - 2^24 for k = x >> 8, as a float (exact). The arithmetic shift
+ * gives (x >> 7) - 2^25 [top bit set]; xor with -2^24 (0xff000000) turns that
+ * into (x >> 7) - 2^24 in both cases, the or sets bit 0 (2k + 1): two
+ * operations (one vpternlogd) where a subtraction makes three. */
+FI_INLINE vf symmetric_m_f32(vu32 x)
+{
+    return v_i32_to_f((((vi32)x >> 7) ^ -(1 << 24)) | 1);
+}
+/* s = m 2^-24, exact. */
 FI_INLINE vf symmetric_f32(vu32 x)
 {
-    return v_i32_to_f((vi32)((x >> 7) | 1u) - (1 << 24)) * 0x1p-24f;
+    return symmetric_m_f32(x) * 0x1p-24f;
 }
 /* u 2^24 = k + 0.5 (rounded: k converts exactly, the add rounds), where
  * u = (k + 0.5) 2^-24. Callers fold the exact 2^-24 into their next multiply:
@@ -56,10 +68,15 @@ FI_INLINE vf open01_f32_2p24(vu32 x)
 {
     return v_i32_to_f((vi32)(x >> 8)) + 0.5f;
 }
-/* The same for float64 from k = v >> 11, v a raw 64-bit value. */
+/* The same for float64 from k = v >> 11, v a raw 64-bit value (AVX2 has no
+ * 64-bit arithmetic shift, so m is made with a subtraction here). */
+FI_INLINE vd symmetric_m_f64(vu64 v)
+{
+    return v_i64_to_d((vi64)((v >> 10) | 1u) - ((int64_t)1 << 53));
+}
 FI_INLINE vd symmetric_f64(vu64 v)
 {
-    return v_i64_to_d((vi64)((v >> 10) | 1u) - ((int64_t)1 << 53)) * 0x1p-53;
+    return symmetric_m_f64(v) * 0x1p-53;
 }
 FI_INLINE vd open01_f64_2p53(vu64 v)
 {
@@ -96,25 +113,63 @@ static void step_raw(const kernel_ctx *c, uint64_t block0, char *dst, int stream
     put(dst, x, streaming);
 }
 
-static void step_uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+/* value = mid + half s, s = m 2^-p, as STREAM.md orders it: the general form.
+ * When half 2^-p is exact (not subnormal), half (m 2^-p) = (half 2^-p) m, the
+ * same product rounded once: the scaled form saves a multiply. If also mid is
+ * 0 and half is not (so no product is 0, let alone -0), adding mid changes no
+ * bit: the centered form (every symmetric uniform, such as glorot_uniform). */
+enum { UNIFORM_GENERAL, UNIFORM_SCALED, UNIFORM_CENTERED };
+
+static int uniform_form(double mid, double half, double scale, double two_p)
 {
-    const float mid = c->af, half = c->bf;
+    if (!(scale * two_p == half))   /* inexact, or NaN */
+        return UNIFORM_GENERAL;
+    if (mid == 0.0 && half != 0.0)
+        return UNIFORM_CENTERED;
+    return UNIFORM_SCALED;
+}
+
+FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                           const int form)
+{
+    const float mid = c->af, half = c->bf, scale = c->scale_f;
     vu32 x[FI_STEP_VECS];
     philox_lanes_words(&c->philox, block0, x);
-    for (int v = 0; v < FI_STEP_VECS; v++)
-        x[v] = (vu32)(mid + half * symmetric_f32(x[v]));
+    for (int v = 0; v < FI_STEP_VECS; v++) {
+        vf m = symmetric_m_f32(x[v]);
+        vf y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-24f)
+             : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
+        x[v] = (vu32)y;
+    }
     put(dst, x, streaming);
 }
 
-static void step_uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                           const int form)
 {
-    const double mid = c->ad, half = c->bd;
+    const double mid = c->ad, half = c->bd, scale = c->scale_d;
     vu32 x[FI_STEP_VECS];
     philox_lanes_words(&c->philox, block0, x);
-    for (int v = 0; v < FI_STEP_VECS; v++)
-        x[v] = (vu32)(mid + half * symmetric_f64(raw64(x[v])));
+    for (int v = 0; v < FI_STEP_VECS; v++) {
+        vd m = symmetric_m_f64(raw64(x[v]));
+        vd y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-53)
+             : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
+        x[v] = (vu32)y;
+    }
     put(dst, x, streaming);
 }
+
+#define UNIFORM_STEP(name, fn, form) \
+    static void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        fn(c, block0, dst, streaming, form); \
+    }
+UNIFORM_STEP(step_uniform_f32, uniform_f32, UNIFORM_GENERAL)
+UNIFORM_STEP(step_uniform_f32_scaled, uniform_f32, UNIFORM_SCALED)
+UNIFORM_STEP(step_uniform_f32_centered, uniform_f32, UNIFORM_CENTERED)
+UNIFORM_STEP(step_uniform_f64, uniform_f64, UNIFORM_GENERAL)
+UNIFORM_STEP(step_uniform_f64_scaled, uniform_f64, UNIFORM_SCALED)
+UNIFORM_STEP(step_uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
 
 /* Box-Muller: two uniforms give exactly two normals, which suits a counter-based
  * generator. Radius and angle words alternate in the stream; splitting them
@@ -260,14 +315,25 @@ FI_INLINE void run(const kernel_ctx *c, step_fn step, const unsigned size,
 static void fill_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
                      int64_t stride, unsigned flags)
 {
-    static const step_fn f32[] = {step_uniform_f32, step_normal_f32, step_truncated_normal_f32};
-    static const step_fn f64[] = {step_uniform_f64, step_normal_f64, step_truncated_normal_f64};
+    static const step_fn uniform32[] = {step_uniform_f32, step_uniform_f32_scaled,
+                                        step_uniform_f32_centered};
+    static const step_fn uniform64[] = {step_uniform_f64, step_uniform_f64_scaled,
+                                        step_uniform_f64_centered};
+    static const step_fn f32[] = {0, step_normal_f32, step_truncated_normal_f32};
+    static const step_fn f64[] = {0, step_normal_f64, step_truncated_normal_f64};
     kernel_ctx c;
     ctx_init(&c, d);
-    if (d->dtype == FI_FLOAT32)
-        run(&c, f32[d->kind], sizeof(float), 4, block, offset, n, out, stride, flags);
-    else
-        run(&c, f64[d->kind], sizeof(double), 2, block, offset, n, out, stride, flags);
+    if (d->dtype == FI_FLOAT32) {
+        step_fn step = d->kind == FI_UNIFORM
+                           ? uniform32[uniform_form(c.af, c.bf, c.scale_f, 0x1p24)]
+                           : f32[d->kind];
+        run(&c, step, sizeof(float), 4, block, offset, n, out, stride, flags);
+    } else {
+        step_fn step = d->kind == FI_UNIFORM
+                           ? uniform64[uniform_form(c.ad, c.bd, c.scale_d, 0x1p53)]
+                           : f64[d->kind];
+        run(&c, step, sizeof(double), 2, block, offset, n, out, stride, flags);
+    }
 }
 
 static void raw_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
