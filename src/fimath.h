@@ -100,7 +100,7 @@ FI_INLINE vd fi_log_scaled(vd x, const int p)
     /* x = 2^k * m, m in [sqrt(1/2), sqrt(2)) (same trick as fi_logf). The
      * exponent field becomes a double by way of a mantissa (2^52 + field). */
     vu64 u = (vu64)x + (0x3ff0000000000000u - 0x3fe6a09e00000000u);
-    vd k = ((vd)(0x4330000000000000u | (u >> 52)) - 0x1p52) - (1023.0 + p);
+    vd k = (vd)(0x4330000000000000u | (u >> 52)) - (0x1p52 + 1023.0 + p);  /* exact */
     vd m = (vd)((u & 0x000fffffffffffffu) + 0x3fe6a09e00000000u);
     vd f = m - 1.0;                     /* exact */
 
@@ -191,12 +191,15 @@ FI_INLINE void fi_sincos(vd t, vd *s, vd *c)
     vd w0 = 1.0 - hz;
     vd cp = w0 + (((1.0 - w0) - hz) + z * rc);
 
-    vu64 swap = -(q & 1u);
+    /* quadrant as in fi_sincosf, where bit 1 of q + 1 is bit 1 ^ bit 0 of q
+     * (here that saves a few instructions; in fi_sincosf it measured slower) */
+    vu64 q1 = q << 62, q0 = q << 63;    /* bit 1, bit 0 of q in the sign bit */
+    vu64 swap = -(q0 >> 63);
     vu64 ps = (vu64)sp, pc = (vu64)cp;
     vu64 sv = (pc & swap) | (ps & ~swap);
     vu64 cv = (ps & swap) | (pc & ~swap);
-    *s = (vd)(sv ^ ((q & 2u) << 62));
-    *c = (vd)(cv ^ (((q + 1u) & 2u) << 62));
+    *s = (vd)(sv ^ (q1 & 0x8000000000000000u));
+    *c = (vd)(cv ^ ((q1 ^ q0) & 0x8000000000000000u));
 }
 
 /* ======================================================================
