@@ -13,12 +13,6 @@
  * it saves. */
 #define FI_MIN_PER_THREAD (UINT64_C(1) << 16)
 
-/* From this many bytes on, a fill bypasses the caches (streaming stores):
- * the data could not stay in them anyway, and bypassing skips reading each
- * line in before overwriting it. Below it, the data is left in cache for
- * whoever reads it next. */
-#define FI_STREAM_MIN_BYTES (UINT64_C(4) << 20)
-
 int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dtype dtype,
                  double a, double b, double c)
 {
@@ -144,6 +138,9 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
         return;
     fi_region merged = *r;
     merge_dims(&merged);
+    /* From FI_STREAM_MIN_BYTES on, a fill bypasses the caches: the data could
+     * not stay in them anyway, and bypassing skips reading each line in before
+     * overwriting it. Below it, the data stays in cache for its next reader. */
     const uint64_t bytes = fi_region_size(r) * (d->dtype == FI_FLOAT32 ? 4u : 8u);
     fill_job job = {d, &merged, fi_kernels_current()->fill, begin, end,
                     bytes >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u};
