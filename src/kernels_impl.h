@@ -82,11 +82,12 @@ FI_INLINE vd open01_f64_2p53(vu64 v)
 {
     return v_u64_to_d(v >> 11) + 0.5;
 }
-/* Raw 64-bit value j = word 2j << 32 | word 2j+1, from the 64-bit lane that
- * holds word 2j in its low half. */
-FI_INLINE vu64 raw64(vu32 x)
+/* Raw 64-bit values 2b, 2b + 1 of each block b, from its words in reversed
+ * order (x3, x2, x1, x0): as 64-bit lanes those already are (value 2b + 1,
+ * value 2b), value j being word 2j << 32 | word 2j+1; swap the two lanes. */
+FI_INLINE vu64 raw64(vu32 reversed_words)
 {
-    return (vu64)FI_PERM4_U32(x, 1, 0, 3, 2);
+    return (vu64)FI_PERM4_U32(reversed_words, 2, 3, 0, 1);
 }
 
 /* Stores a step's vectors. Kept apart from the arithmetic: dst is a char *,
@@ -109,7 +110,7 @@ typedef void (*step_fn)(const kernel_ctx *c, uint64_t block0, char *dst, int str
 static void step_raw(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
 {
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 0);
     put(dst, x, streaming);
 }
 
@@ -134,7 +135,7 @@ FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int 
 {
     const float mid = c->af, half = c->bf, scale = c->scale_f;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 0);
     for (int v = 0; v < FI_STEP_VECS; v++) {
         vf m = symmetric_m_f32(x[v]);
         vf y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-24f)
@@ -149,7 +150,7 @@ FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int 
 {
     const double mid = c->ad, half = c->bd, scale = c->scale_d;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 1);
     for (int v = 0; v < FI_STEP_VECS; v++) {
         vd m = symmetric_m_f64(raw64(x[v]));
         vd y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-53)
@@ -192,11 +193,13 @@ static void step_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int
 {
     const float mean = c->af, std = c->bf;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 1);
 #pragma GCC unroll 8
     for (int v = 0; v < FI_STEP_VECS; v += 2) {
-        vu32 radius, angle;
-        v_deinterleave32(x[v], x[v + 1], &radius, &angle);
+        /* words (x3, x2, x1, x0) per block: radii x0, x2 and angles x1, x3 of
+         * both vectors' blocks, pair by pair in stream order */
+        vu32 radius = FI_PAIRS_U32(x[v], x[v + 1], 3, 1);
+        vu32 angle = FI_PAIRS_U32(x[v], x[v + 1], 2, 0);
         vf r = v_sqrt_f(-2.0f * fi_logf_scaled(open01_f32_2p24(radius), 24));
         vf t = (FI_TWO_PI_F * 0x1p-24f) * open01_f32_2p24(angle);
         vf s, co, even, odd;
@@ -213,11 +216,12 @@ static void step_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int
 {
     const double mean = c->ad, std = c->bd;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 1);
 #pragma GCC unroll 8
     for (int v = 0; v < FI_STEP_VECS; v += 2) {
+        /* 64-bit lanes (value 2b + 1, value 2b) per block b: angles, radii */
         vu64 radius, angle;
-        v_deinterleave64(raw64(x[v]), raw64(x[v + 1]), &radius, &angle);
+        v_deinterleave64((vu64)x[v], (vu64)x[v + 1], &angle, &radius);
         vd r = v_sqrt_d(-2.0 * fi_log_scaled(open01_f64_2p53(radius), 53));
         vd t = (FI_TWO_PI_D * 0x1p-53) * open01_f64_2p53(angle);
         vd s, co, even, odd;
@@ -238,7 +242,7 @@ static void step_truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char
     const float mean = c->af, std = c->bf, erf_c = c->ef;
     const vf bound = v_bcast_f(c->cf);
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 0);
     for (int v = 0; v < FI_STEP_VECS; v++) {
         vf z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[v]) * erf_c);
         x[v] = (vu32)(mean + std * v_max_f(v_min_f(z, bound), -bound));
@@ -252,7 +256,7 @@ static void step_truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char
     const double mean = c->ad, std = c->bd, erf_c = c->ed;
     const vd bound = v_bcast_d(c->cd);
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x);
+    philox_lanes_words(&c->philox, block0, x, 1);
     for (int v = 0; v < FI_STEP_VECS; v++) {
         vd z = FI_SQRT2_D * fi_erfinv(symmetric_f64(raw64(x[v])) * erf_c);
         x[v] = (vu32)(mean + std * v_max_d(v_min_d(z, bound), -bound));

@@ -51,10 +51,12 @@ static inline void philox_lanes_init(fi_philox_lanes *p, const uint32_t key[2],
 }
 
 /* x[v] = the words of blocks block0 + v B, ..., block0 + v B + B - 1 (B blocks
- * per vector), in stream order. The vectors are independent: the rounds of
- * all of them are interleaved to hide the multiply's latency. */
+ * per vector), each block's in stream order (x0, x1, x2, x3) or, if reversed,
+ * in the order the last round leaves them, (x3, x2, x1, x0): a kernel that
+ * rearranges the words anyway saves a shuffle. The vectors are independent:
+ * the rounds of all of them are interleaved to hide the multiply's latency. */
 FI_INLINE void philox_lanes_words(const fi_philox_lanes *p, uint64_t block0,
-                                  vu32 x[FI_STEP_VECS])
+                                  vu32 x[FI_STEP_VECS], const int reversed)
 {
     /* (block, stream) = (c0 | c1 << 32, c2 | c3 << 32): a 64-bit add carries
      * from c0 into c1 as the counter requires; then c1 and c3 swap places. */
@@ -67,8 +69,10 @@ FI_INLINE void philox_lanes_words(const fi_philox_lanes *p, uint64_t block0,
 #pragma GCC unroll 8
         for (int v = 0; v < FI_STEP_VECS; v++) {
             vu32 q = v_xor_odd_u32((vu32)v_mul_even_u32(x[v], mul), x[v], p->round_key[r]);
-            /* the last round puts (n3, n2, n1, n0) back in stream order */
-            x[v] = r + 1 < FI_PHILOX_ROUNDS ? FI_PERM4_U32(q, 3, 0, 1, 2) : FI_PERM4_U32(q, 3, 2, 1, 0);
+            if (r + 1 < FI_PHILOX_ROUNDS)
+                x[v] = FI_PERM4_U32(q, 3, 0, 1, 2);
+            else    /* q = (n3, n2, n1, n0) */
+                x[v] = reversed ? q : FI_PERM4_U32(q, 3, 2, 1, 0);
         }
     }
 }

@@ -35,28 +35,26 @@ FI_INLINE vu32 v_xor_odd_u32(vu32 p, vu32 s, vu32 k)
 {
     return p ^ (vu32)_mm256_blend_epi32(_mm256_setzero_si256(), (__m256i)(s ^ k), 0xaa);
 }
+/* shufps: the same two slots from each source, in every 128-bit group */
+#define FI_PAIRS_U32(a, b, i, j) \
+    ((vu32)_mm256_shuffle_ps((__m256)(a), (__m256)(b), (i) | (j) << 2 | (i) << 4 | (j) << 6))
 #define FI_PERM4_U32(x, i, j, k, l) \
     ((vu32)_mm256_shuffle_epi32((__m256i)(x), (i) | (j) << 2 | (k) << 4 | (l) << 6))
 
-FI_INLINE void v_deinterleave32(vu32 a, vu32 b, vu32 *even, vu32 *odd)
+FI_INLINE void v_interleave_f(vf lo, vf hi, vf *a, vf *b)
 {
-    *even = (vu32)_mm256_shuffle_ps((__m256)a, (__m256)b, 0x88);  /* slots 0 2 | 0 2 */
-    *odd = (vu32)_mm256_shuffle_ps((__m256)a, (__m256)b, 0xdd);   /* slots 1 3 | 1 3 */
+    *a = (vf)_mm256_unpacklo_ps((__m256)lo, (__m256)hi);
+    *b = (vf)_mm256_unpackhi_ps((__m256)lo, (__m256)hi);
 }
-FI_INLINE void v_interleave_f(vf even, vf odd, vf *a, vf *b)
+FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *lo, vu64 *hi)
 {
-    *a = (vf)_mm256_unpacklo_ps((__m256)even, (__m256)odd);
-    *b = (vf)_mm256_unpackhi_ps((__m256)even, (__m256)odd);
+    *lo = (vu64)_mm256_unpacklo_epi64((__m256i)a, (__m256i)b);
+    *hi = (vu64)_mm256_unpackhi_epi64((__m256i)a, (__m256i)b);
 }
-FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *even, vu64 *odd)
+FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
 {
-    *even = (vu64)_mm256_unpacklo_epi64((__m256i)a, (__m256i)b);
-    *odd = (vu64)_mm256_unpackhi_epi64((__m256i)a, (__m256i)b);
-}
-FI_INLINE void v_interleave_d(vd even, vd odd, vd *a, vd *b)
-{
-    *a = (vd)_mm256_unpacklo_pd((__m256d)even, (__m256d)odd);
-    *b = (vd)_mm256_unpackhi_pd((__m256d)even, (__m256d)odd);
+    *a = (vd)_mm256_unpacklo_pd((__m256d)lo, (__m256d)hi);
+    *b = (vd)_mm256_unpackhi_pd((__m256d)lo, (__m256d)hi);
 }
 
 FI_INLINE void v_stream(void *p, vu32 v) { _mm256_stream_si256((__m256i *)p, (__m256i)v); }

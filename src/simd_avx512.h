@@ -37,28 +37,26 @@ FI_INLINE vu32 v_xor_odd_u32(vu32 p, vu32 s, vu32 k)
 {
     return (vu32)_mm512_mask_ternarylogic_epi32((__m512i)p, 0xaaaa, (__m512i)s, (__m512i)k, 0x96);
 }
+/* shufps: the same two slots from each source, in every 128-bit group */
+#define FI_PAIRS_U32(a, b, i, j) \
+    ((vu32)_mm512_shuffle_ps((__m512)(a), (__m512)(b), (i) | (j) << 2 | (i) << 4 | (j) << 6))
 #define FI_PERM4_U32(x, i, j, k, l) \
     ((vu32)_mm512_shuffle_epi32((__m512i)(x), (_MM_PERM_ENUM)((i) | (j) << 2 | (k) << 4 | (l) << 6)))
 
-FI_INLINE void v_deinterleave32(vu32 a, vu32 b, vu32 *even, vu32 *odd)
+FI_INLINE void v_interleave_f(vf lo, vf hi, vf *a, vf *b)
 {
-    *even = (vu32)_mm512_shuffle_ps((__m512)a, (__m512)b, 0x88);  /* slots 0 2 | 0 2 */
-    *odd = (vu32)_mm512_shuffle_ps((__m512)a, (__m512)b, 0xdd);   /* slots 1 3 | 1 3 */
+    *a = (vf)_mm512_unpacklo_ps((__m512)lo, (__m512)hi);
+    *b = (vf)_mm512_unpackhi_ps((__m512)lo, (__m512)hi);
 }
-FI_INLINE void v_interleave_f(vf even, vf odd, vf *a, vf *b)
+FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *lo, vu64 *hi)
 {
-    *a = (vf)_mm512_unpacklo_ps((__m512)even, (__m512)odd);
-    *b = (vf)_mm512_unpackhi_ps((__m512)even, (__m512)odd);
+    *lo = (vu64)_mm512_unpacklo_epi64((__m512i)a, (__m512i)b);
+    *hi = (vu64)_mm512_unpackhi_epi64((__m512i)a, (__m512i)b);
 }
-FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *even, vu64 *odd)
+FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
 {
-    *even = (vu64)_mm512_unpacklo_epi64((__m512i)a, (__m512i)b);
-    *odd = (vu64)_mm512_unpackhi_epi64((__m512i)a, (__m512i)b);
-}
-FI_INLINE void v_interleave_d(vd even, vd odd, vd *a, vd *b)
-{
-    *a = (vd)_mm512_unpacklo_pd((__m512d)even, (__m512d)odd);
-    *b = (vd)_mm512_unpackhi_pd((__m512d)even, (__m512d)odd);
+    *a = (vd)_mm512_unpacklo_pd((__m512d)lo, (__m512d)hi);
+    *b = (vd)_mm512_unpackhi_pd((__m512d)lo, (__m512d)hi);
 }
 
 FI_INLINE void v_stream(void *p, vu32 v) { _mm512_stream_si512(p, (__m512i)v); }

@@ -67,26 +67,22 @@ FI_INLINE vu32 v_xor_odd_u32(vu32 p, vu32 s, vu32 k)
     return p ^ ((s ^ k) & v_u32x4(0, ~0u, 0, ~0u));
 }
 #define FI_PERM4_U32(x, i, j, k, l) FI_SHUFFLE32(x, x, i, j, k, l)
+#define FI_PAIRS_U32(a, b, i, j) FI_SHUFFLE32(a, b, i, j, (i) + 4, (j) + 4)
 
-FI_INLINE void v_deinterleave32(vu32 a, vu32 b, vu32 *even, vu32 *odd)
+FI_INLINE void v_interleave_f(vf lo, vf hi, vf *a, vf *b)
 {
-    *even = FI_SHUFFLE32(a, b, 0, 2, 4, 6);
-    *odd = FI_SHUFFLE32(a, b, 1, 3, 5, 7);
+    *a = FI_SHUFFLE32(lo, hi, 0, 4, 1, 5);
+    *b = FI_SHUFFLE32(lo, hi, 2, 6, 3, 7);
 }
-FI_INLINE void v_interleave_f(vf even, vf odd, vf *a, vf *b)
+FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *lo, vu64 *hi)
 {
-    *a = FI_SHUFFLE32(even, odd, 0, 4, 1, 5);
-    *b = FI_SHUFFLE32(even, odd, 2, 6, 3, 7);
+    *lo = FI_SHUFFLE64(a, b, 0, 2);
+    *hi = FI_SHUFFLE64(a, b, 1, 3);
 }
-FI_INLINE void v_deinterleave64(vu64 a, vu64 b, vu64 *even, vu64 *odd)
+FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
 {
-    *even = FI_SHUFFLE64(a, b, 0, 2);
-    *odd = FI_SHUFFLE64(a, b, 1, 3);
-}
-FI_INLINE void v_interleave_d(vd even, vd odd, vd *a, vd *b)
-{
-    *a = FI_SHUFFLE64(even, odd, 0, 2);
-    *b = FI_SHUFFLE64(even, odd, 1, 3);
+    *a = FI_SHUFFLE64(lo, hi, 0, 2);
+    *b = FI_SHUFFLE64(lo, hi, 1, 3);
 }
 
 /* No cache-bypassing store in plain C. */

@@ -21,13 +21,14 @@
  *   vu32 v_xor_odd_u32(vu32 p, vu32 s, vu32 k)       p, with p ^ s ^ k in the odd 32-bit slots
  *   FI_PERM4_U32(x, i, j, k, l)                      slots (i, j, k, l) of each 128-bit group of
  *                                                    vu32 x (a macro: the slots are constants)
- *   void v_deinterleave32(vu32 a, vu32 b, vu32 *even, vu32 *odd)
- *   void v_interleave_f(vf even, vf odd, vf *a, vf *b)
- *   void v_deinterleave64(vu64 a, vu64 b, vu64 *even, vu64 *odd)
- *   void v_interleave_d(vd even, vd odd, vd *a, vd *b)
- *       Split the 32-bit (64-bit) slots of a, b into the even and the odd ones,
- *       and back. Lane i of even and of odd come from the same pair (2j, 2j+1);
- *       which j each lane holds is the path's choice, and interleave undoes it.
+ *   FI_PAIRS_U32(a, b, i, j)                         slots (a_i, a_j, b_i, b_j) of each 128-bit
+ *                                                    group of vu32 a, b (a macro, like PERM4)
+ *   void v_interleave_f(vf lo, vf hi, vf *a, vf *b)   (lo_i, hi_i) pairs of each 128-bit group:
+ *       a = (lo0, hi0, lo1, hi1), b = (lo2, hi2, lo3, hi3); undoes FI_PAIRS_U32
+ *       with slots (0, 2) and (1, 3)
+ *   void v_deinterleave64(vu64 a, vu64 b, vu64 *lo, vu64 *hi)
+ *   void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
+ *       The same with two 64-bit lanes per group: lo = (a0, b0), hi = (a1, b1).
  *   void v_stream(void *p, vu32); void v_stream_fence(void)
  *       Store to FI_VBYTES-aligned p bypassing the caches (or a plain store);
  *       the fence orders those stores before later ones.
