@@ -9,9 +9,13 @@
 #include "kernels.h"
 #include "threadpool.h"
 
-/* Below this many elements per thread, waking another thread costs more than
- * it saves. */
+/* Below this many elements per thread, another thread saves less than it
+ * costs to hand it work. */
 #define FI_MIN_PER_THREAD (UINT64_C(1) << 16)
+/* Each thread's share is cut into a few parts, which the threads take as they
+ * go: one slowed down (by a noisy neighbour on its CPU) then runs fewer. */
+#define FI_PARTS_PER_THREAD 4
+#define FI_MIN_PER_PART (UINT64_C(1) << 15)
 
 int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dtype dtype,
                  double a, double b, double c)
@@ -131,6 +135,23 @@ static int threads_for(uint64_t n, int threads)
     return useful < (uint64_t)threads ? (int)useful : threads;
 }
 
+static int parts_for(uint64_t n, int threads)
+{
+    if (threads <= 1)
+        return 1;
+    uint64_t parts = n / FI_MIN_PER_PART;
+    if (parts > (uint64_t)threads * FI_PARTS_PER_THREAD)
+        parts = (uint64_t)threads * FI_PARTS_PER_THREAD;
+    return parts > (uint64_t)threads ? (int)parts : threads;
+}
+
+/* Splits n elements of work across the pool. */
+static void pool_split(uint64_t n, int threads, fi_task task, void *job)
+{
+    const int nthreads = threads_for(n, threads);
+    fi_pool_run(nthreads, parts_for(n, nthreads), task, job);
+}
+
 void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64_t end,
                     int threads)
 {
@@ -144,7 +165,7 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
     const uint64_t bytes = fi_region_size(r) * (d->dtype == FI_FLOAT32 ? 4u : 8u);
     fill_job job = {d, &merged, fi_kernels_current()->fill, begin, end,
                     bytes >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u};
-    fi_pool_run(threads_for(end - begin, threads), fill_part, &job);
+    pool_split(end - begin, threads, fill_part, &job);
 }
 
 typedef struct {
@@ -179,7 +200,7 @@ void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offs
     job.out = out;
     job.flags = count * sizeof(uint32_t) >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u;
     if (count > 0)
-        fi_pool_run(threads_for(count, threads), raw_part, &job);
+        pool_split(count, threads, raw_part, &job);
 }
 
 /* erf runs only at set-up, in scalar code; the others are the current path's

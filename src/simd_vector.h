@@ -79,10 +79,7 @@ FI_INLINE vd v_bcast_d(double x)
 }
 FI_INLINE vu64 v_bcast_u64(uint64_t x)
 {
-    vu64 v;
-    for (int i = 0; i < FI_LANES64; i++)
-        v[i] = x;
-    return v;
+    return (vu64){0} + x;
 }
 /* (a, b, c, d) in every 128-bit group. */
 FI_INLINE vu32 v_u32x4(uint32_t a, uint32_t b, uint32_t c, uint32_t d)
