@@ -8,7 +8,7 @@
 #include <immintrin.h>
 
 #define FI_VBYTES 32
-#define FI_STEP_VECS 4
+#define FI_STEP_VECS 8
 #include "simd_vector.h"
 
 FI_INLINE vf v_sqrt_f(vf x) { return (vf)_mm256_sqrt_ps((__m256)x); }

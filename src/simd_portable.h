@@ -5,7 +5,7 @@
 #define FASTINIT_SIMD_PORTABLE_H
 
 #define FI_VBYTES 16
-#define FI_STEP_VECS 4
+#define FI_STEP_VECS 8
 #include "simd_vector.h"
 
 /* Lanes of the concatenation (a, b), by index. */
