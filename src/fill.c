@@ -72,9 +72,10 @@ static void merge_dims(fi_region *r)
 }
 
 typedef struct {
-    const fi_dist *dist;
-    const fi_region *region;
+    const fi_kernel_ctx *kernel;
     fi_run_fn run;
+    const fi_region *region;
+    unsigned per_block;
     uint64_t begin, end;
     unsigned flags;
 } fill_job;
@@ -92,7 +93,7 @@ static void fill_part(void *arg, int part, int nparts)
 {
     const fill_job *job = arg;
     const fi_region *r = job->region;
-    const unsigned per_block = fi_per_block(job->dist);
+    const unsigned per_block = job->per_block;
     const int last = r->ndim - 1;
     uint64_t pos, hi, m[FI_MAX_DIMS];
     split(job->begin, job->end, part, nparts, &pos, &hi);
@@ -112,7 +113,7 @@ static void fill_part(void *arg, int part, int nparts)
         uint64_t n = r->count[last] - m[last];
         if (n > hi - pos)
             n = hi - pos;
-        job->run(job->dist, logical / per_block, (unsigned)(logical % per_block), n, addr,
+        job->run(job->kernel, logical / per_block, (unsigned)(logical % per_block), n, addr,
                  r->byte_stride[last], job->flags);
         pos += n;
         m[last] += n;
@@ -163,13 +164,17 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
      * not stay in them anyway, and bypassing skips reading each line in before
      * overwriting it. Below it, the data stays in cache for its next reader. */
     const uint64_t bytes = fi_region_size(r) * (d->dtype == FI_FLOAT32 ? 4u : 8u);
-    fill_job job = {d, &merged, fi_kernels_current()->fill, begin, end,
+    /* Prepared once, here, for every row of every thread. */
+    const fi_kernels *kernels = fi_kernels_current();
+    fi_kernel_ctx kernel;
+    kernels->prepare_fill(d, &kernel);
+    fill_job job = {&kernel, kernels->run, &merged, fi_per_block(d), begin, end,
                     bytes >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u};
     pool_split(end - begin, threads, fill_part, &job);
 }
 
 typedef struct {
-    fi_dist dist;
+    fi_kernel_ctx kernel;
     fi_run_fn run;
     uint64_t block;
     unsigned offset;
@@ -184,7 +189,7 @@ static void raw_part(void *arg, int part, int nparts)
     uint64_t lo, hi;
     split(0, job->count, part, nparts, &lo, &hi);
     uint64_t word = job->offset + lo;  /* relative to word 4 * block */
-    job->run(&job->dist, job->block + word / 4, (unsigned)(word % 4), hi - lo,
+    job->run(&job->kernel, job->block + word / 4, (unsigned)(word % 4), hi - lo,
              (char *)(job->out + lo), sizeof(uint32_t), job->flags);
 }
 
@@ -192,8 +197,11 @@ void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offs
                    size_t count, uint32_t *out, int threads)
 {
     raw_job job;
-    fi_dist_init(&job.dist, seed, stream, FI_UNIFORM, FI_FLOAT32, 0.0, 0.0, 0.0);
-    job.run = fi_kernels_current()->raw;
+    fi_dist d;
+    const fi_kernels *kernels = fi_kernels_current();
+    fi_dist_init(&d, seed, stream, FI_UNIFORM, FI_FLOAT32, 0.0, 0.0, 0.0);
+    kernels->prepare_raw(&d, &job.kernel);
+    job.run = kernels->run;
     job.block = block;
     job.offset = offset;
     job.count = count;

@@ -23,15 +23,28 @@
 #define FI_SQRT2_D 1.41421356237309504880
 
 #define STEP_BYTES (FI_STEP_VECS * FI_VBYTES)
+/* A step writes the elements of nvecs vectors of Philox words from block0
+ * on, in logical order, to dst: FI_STEP_VECS vectors (STEP_BYTES bytes,
+ * FI_VBYTES-aligned if streaming) for the bulk of a run, SMALL_VECS for its
+ * ends and for strided output, so that a short row costs little. */
+#define SMALL_VECS 2
+#define SMALL_BYTES (SMALL_VECS * FI_VBYTES)
+struct kernel_ctx;
+typedef void (*step_fn)(const struct kernel_ctx *c, uint64_t block0, char *dst, int streaming);
 
-/* What a step needs, made once per run. */
-typedef struct {
+/* The fi_kernel_ctx of this path: what every step needs, prepared once per fill. */
+typedef struct kernel_ctx {
     fi_philox_lanes philox;
     float af, bf, cf, ef;   /* the fi_dist parameters a, b, c, erf_c in float32 */
     double ad, bd, cd, ed;  /* ... and in float64 */
     float scale_f;          /* uniform: half 2^-24 */
     double scale_d;         /* uniform: half 2^-53 */
+    step_fn step, small_step;
+    unsigned size, per_block;  /* bytes per element, elements per block */
 } kernel_ctx;
+
+_Static_assert(sizeof(kernel_ctx) <= FI_KERNEL_CTX_BYTES && _Alignof(kernel_ctx) <= 64,
+               "kernel_ctx must fit in fi_kernel_ctx");
 
 static void ctx_init(kernel_ctx *c, const fi_dist *d)
 {
@@ -93,9 +106,9 @@ FI_INLINE vu64 raw64(vu32 reversed_words)
 /* Stores a step's vectors. Kept apart from the arithmetic: dst is a char *,
  * which may alias anything, so a store in the middle would keep the compiler
  * from interleaving the independent vectors' arithmetic across it. */
-FI_INLINE void put(char *dst, const vu32 y[FI_STEP_VECS], int streaming)
+FI_INLINE void put(char *dst, const vu32 y[FI_STEP_VECS], int streaming, const int nvecs)
 {
-    for (int v = 0; v < FI_STEP_VECS; v++) {
+    for (int v = 0; v < nvecs; v++) {
         if (streaming)
             v_stream(dst + v * FI_VBYTES, y[v]);
         else
@@ -103,15 +116,12 @@ FI_INLINE void put(char *dst, const vu32 y[FI_STEP_VECS], int streaming)
     }
 }
 
-/* Each step_* writes the elements of FI_STEP_BLOCKS blocks from block0 on,
- * in logical order, to dst: STEP_BYTES bytes, FI_VBYTES-aligned if streaming. */
-typedef void (*step_fn)(const kernel_ctx *c, uint64_t block0, char *dst, int streaming);
-
-static void step_raw(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+FI_INLINE void raw(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                   const int nvecs)
 {
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 0);
-    put(dst, x, streaming);
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    put(dst, x, streaming, nvecs);
 }
 
 /* value = mid + half s, s = m 2^-p, as STREAM.md orders it: the general form.
@@ -131,71 +141,60 @@ static int uniform_form(double mid, double half, double scale, double two_p)
 }
 
 FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
-                           const int form)
+                           const int nvecs, const int form)
 {
     const float mid = c->af, half = c->bf, scale = c->scale_f;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 0);
-    for (int v = 0; v < FI_STEP_VECS; v++) {
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    for (int v = 0; v < nvecs; v++) {
         vf m = symmetric_m_f32(x[v]);
         vf y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-24f)
              : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
         x[v] = (vu32)y;
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
 FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
-                           const int form)
+                           const int nvecs, const int form)
 {
     const double mid = c->ad, half = c->bd, scale = c->scale_d;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 1);
-    for (int v = 0; v < FI_STEP_VECS; v++) {
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+    for (int v = 0; v < nvecs; v++) {
         vd m = symmetric_m_f64(raw64(x[v]));
         vd y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-53)
              : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
         x[v] = (vu32)y;
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
-#define UNIFORM_STEP(name, fn, form) \
-    static void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+#define UNIFORM_FORM(name, fn, form) \
+    FI_INLINE void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming, \
+                        const int nvecs) \
     { \
-        fn(c, block0, dst, streaming, form); \
+        fn(c, block0, dst, streaming, nvecs, form); \
     }
-UNIFORM_STEP(step_uniform_f32, uniform_f32, UNIFORM_GENERAL)
-UNIFORM_STEP(step_uniform_f32_scaled, uniform_f32, UNIFORM_SCALED)
-UNIFORM_STEP(step_uniform_f32_centered, uniform_f32, UNIFORM_CENTERED)
-UNIFORM_STEP(step_uniform_f64, uniform_f64, UNIFORM_GENERAL)
-UNIFORM_STEP(step_uniform_f64_scaled, uniform_f64, UNIFORM_SCALED)
-UNIFORM_STEP(step_uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
+UNIFORM_FORM(uniform_f32_general, uniform_f32, UNIFORM_GENERAL)
+UNIFORM_FORM(uniform_f32_scaled, uniform_f32, UNIFORM_SCALED)
+UNIFORM_FORM(uniform_f32_centered, uniform_f32, UNIFORM_CENTERED)
+UNIFORM_FORM(uniform_f64_general, uniform_f64, UNIFORM_GENERAL)
+UNIFORM_FORM(uniform_f64_scaled, uniform_f64, UNIFORM_SCALED)
+UNIFORM_FORM(uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
 
 /* Box-Muller: two uniforms give exactly two normals, which suits a counter-based
  * generator. Radius and angle words alternate in the stream; splitting them
  * into two vectors lets each lane compute one pair, log and sqrt on one
- * vector, sin and cos on the other, instead of both on every lane.
- *
- * The math of one vector is a long chain of dependent multiplies and adds;
- * the hardware's scheduler cannot look far enough ahead to overlap those of a
- * step's several vectors, so the compiler's is asked to interleave them
- * (measured: +15% on AVX-512, but -5% on the uniform steps, which are not
- * latency-bound, hence per function). */
-#if defined(__GNUC__) && !defined(__clang__)
-#define FI_INTERLEAVE_CHAINS __attribute__((optimize("schedule-insns", "sched-pressure")))
-#else
-#define FI_INTERLEAVE_CHAINS
-#endif
-
-FI_INTERLEAVE_CHAINS
-static void step_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+ * vector, sin and cos on the other, instead of both on every lane. */
+FI_INLINE void normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                          const int nvecs)
 {
     const float mean = c->af, std = c->bf;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 1);
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
 #pragma GCC unroll 8
-    for (int v = 0; v < FI_STEP_VECS; v += 2) {
+    for (int v = 0; v < nvecs; v += 2) {
         /* words (x3, x2, x1, x0) per block: radii x0, x2 and angles x1, x3 of
          * both vectors' blocks, pair by pair in stream order */
         vu32 radius = FI_PAIRS_U32(x[v], x[v + 1], 3, 1);
@@ -208,17 +207,17 @@ static void step_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int
         x[v] = (vu32)even;
         x[v + 1] = (vu32)odd;
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
-FI_INTERLEAVE_CHAINS
-static void step_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming)
+FI_INLINE void normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                          const int nvecs)
 {
     const double mean = c->ad, std = c->bd;
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 1);
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
 #pragma GCC unroll 8
-    for (int v = 0; v < FI_STEP_VECS; v += 2) {
+    for (int v = 0; v < nvecs; v += 2) {
         /* 64-bit lanes (value 2b + 1, value 2b) per block b: angles, radii */
         vu64 radius, angle;
         v_deinterleave64((vu64)x[v], (vu64)x[v + 1], &angle, &radius);
@@ -230,60 +229,108 @@ static void step_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int
         x[v] = (vu32)even;
         x[v + 1] = (vu32)odd;
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
 /* Inverse CDF: one slot, one element, never a rejection. The clamp only keeps
  * |z| <= bound where erfinv's last-ulp error would step over it; min and max
  * are z > bound ? bound : (z < -bound ? -bound : z) for every z. */
-static void step_truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst,
-                                      int streaming)
+FI_INLINE void truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst,
+                                    int streaming, const int nvecs)
 {
     const float mean = c->af, std = c->bf, erf_c = c->ef;
     const vf bound = v_bcast_f(c->cf);
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 0);
-    for (int v = 0; v < FI_STEP_VECS; v++) {
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    for (int v = 0; v < nvecs; v++) {
         vf z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[v]) * erf_c);
         x[v] = (vu32)(mean + std * v_max_f(v_min_f(z, bound), -bound));
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
-static void step_truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst,
-                                      int streaming)
+FI_INLINE void truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst,
+                                    int streaming, const int nvecs)
 {
     const double mean = c->ad, std = c->bd, erf_c = c->ed;
     const vd bound = v_bcast_d(c->cd);
     vu32 x[FI_STEP_VECS];
-    philox_lanes_words(&c->philox, block0, x, 1);
-    for (int v = 0; v < FI_STEP_VECS; v++) {
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+    for (int v = 0; v < nvecs; v++) {
         vd z = FI_SQRT2_D * fi_erfinv(symmetric_f64(raw64(x[v])) * erf_c);
         x[v] = (vu32)(mean + std * v_max_d(v_min_d(z, bound), -bound));
     }
-    put(dst, x, streaming);
+    put(dst, x, streaming, nvecs);
 }
 
-/* Runs n elements of `size` bytes (per_block of them per block) through a
- * step. A step may start at any block, since a value depends only on its own
- * block, so contiguous output is written in place from the first block
- * boundary (the first FI_VBYTES-aligned one, to stream) and only the partial
- * steps at either end, or every step of strided output, go through tmp. */
-FI_INLINE void run(const kernel_ctx *c, step_fn step, const unsigned size,
-                   const unsigned per_block, uint64_t block, unsigned offset, uint64_t n,
-                   char *out, int64_t stride, unsigned flags)
+/* The math of one vector is a long chain of dependent multiplies and adds;
+ * the hardware's scheduler cannot look far enough ahead to overlap those of a
+ * step's several vectors, so for Box-Muller the compiler's is asked to
+ * interleave them (measured: +15% on AVX-512, but -5% on the uniform steps,
+ * which are not latency-bound, hence per function). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FI_INTERLEAVE_CHAINS __attribute__((optimize("schedule-insns", "sched-pressure")))
+#else
+#define FI_INTERLEAVE_CHAINS
+#endif
+
+/* A full step and a small one from each body. */
+#define STEPS(name, body, attributes) \
+    attributes static void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, FI_STEP_VECS); \
+    } \
+    static void name##_small(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, SMALL_VECS); \
+    }
+STEPS(step_raw, raw, )
+STEPS(step_uniform_f32, uniform_f32_general, )
+STEPS(step_uniform_f32_scaled, uniform_f32_scaled, )
+STEPS(step_uniform_f32_centered, uniform_f32_centered, )
+STEPS(step_uniform_f64, uniform_f64_general, )
+STEPS(step_uniform_f64_scaled, uniform_f64_scaled, )
+STEPS(step_uniform_f64_centered, uniform_f64_centered, )
+STEPS(step_normal_f32, normal_f32, FI_INTERLEAVE_CHAINS)
+STEPS(step_normal_f64, normal_f64, FI_INTERLEAVE_CHAINS)
+STEPS(step_truncated_normal_f32, truncated_normal_f32, )
+STEPS(step_truncated_normal_f64, truncated_normal_f64, )
+
+/* Elements first .. first + take - 1 of a small step at block, to out. */
+FI_INLINE void small_part(const kernel_ctx *c, uint64_t block, uint64_t first, uint64_t take,
+                          char *out, int64_t stride)
 {
-    _Alignas(FI_VBYTES) char tmp[STEP_BYTES];
-    const uint64_t step_len = STEP_BYTES / size;
+    _Alignas(FI_VBYTES) char tmp[SMALL_BYTES];
+    c->small_step(c, block, tmp, 0);
+    if (stride == (int64_t)c->size) {
+        memcpy(out, tmp + first * c->size, take * c->size);
+        return;
+    }
+    for (uint64_t i = 0; i < take; i++, out += stride)
+        memcpy(out, tmp + (first + i) * c->size, c->size);
+}
+
+/* Writes n elements of `size` bytes (per_block of them per block) from
+ * element `offset` of `block` on. A step may start at any block, since a
+ * value depends only on its own block, so contiguous output is written in
+ * place from the first block boundary (the first FI_VBYTES-aligned one, to
+ * stream) and only what is left at either end, or every step of strided
+ * output, goes through small steps and a copy. */
+static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_t n, char *out,
+                int64_t stride, unsigned flags)
+{
+    const kernel_ctx *c = (const kernel_ctx *)k->bytes;
+    const unsigned size = c->size, per_block = c->per_block;
+    const uint64_t small_len = SMALL_BYTES / size, step_len = STEP_BYTES / size;
+    const uint64_t small_blocks = SMALL_VECS * FI_VEC_BLOCKS;
 
     if (stride != (int64_t)size || (uintptr_t)out % size != 0) {
         while (n > 0) {
-            uint64_t take = step_len - offset < n ? step_len - offset : n;
-            step(c, block, tmp, 0);
-            for (uint64_t i = 0; i < take; i++, out += stride)
-                memcpy(out, tmp + (offset + i) * size, size);
+            uint64_t take = small_len - offset < n ? small_len - offset : n;
+            small_part(c, block, offset, take, out, stride);
+            out += (int64_t)take * stride;
             n -= take;
-            block += FI_STEP_BLOCKS;
+            block += small_blocks;
             offset = 0;
         }
         return;
@@ -293,59 +340,70 @@ FI_INLINE void run(const kernel_ctx *c, step_fn step, const unsigned size,
      * none does, and then nothing can be streamed. */
     uint64_t head = (per_block - offset) % per_block;
     const uintptr_t first_block = (uintptr_t)(out + head * size);
-    const int streaming = (flags & FI_RUN_STREAM) && first_block % 16 == 0;
+    const int streaming = (flags & FI_RUN_STREAM) && first_block % 16 == 0 &&
+                          n * size >= FI_STREAM_MIN_RUN;
     if (streaming)
         head += (FI_VBYTES - first_block % FI_VBYTES) % FI_VBYTES / 16 * per_block;
     if (head > n)
         head = n;
-    if (head > 0) {
-        step(c, block, tmp, 0);
-        memcpy(out, tmp + offset * size, head * size);
+    if (head > 0) {     /* head < FI_VBYTES bytes: one small step holds it */
+        small_part(c, block, offset, head, out, stride);
         out += head * size;
         n -= head;
         block += (offset + head) / per_block;
-        offset = 0;
     }
     for (; n >= step_len; n -= step_len, out += STEP_BYTES, block += FI_STEP_BLOCKS)
-        step(c, block, out, streaming);
-    if (n > 0) {
-        step(c, block, tmp, 0);
-        memcpy(out, tmp, n * size);
-    }
+        c->step(c, block, out, streaming);
+    for (; n >= small_len; n -= small_len, out += SMALL_BYTES, block += small_blocks)
+        c->small_step(c, block, out, streaming);
+    if (n > 0)
+        small_part(c, block, 0, n, out, stride);
     if (streaming)
         v_stream_fence();
 }
 
-static void fill_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                     int64_t stride, unsigned flags)
+static void prepare_fill(const fi_dist *d, fi_kernel_ctx *k)
 {
-    static const step_fn uniform32[] = {step_uniform_f32, step_uniform_f32_scaled,
-                                        step_uniform_f32_centered};
-    static const step_fn uniform64[] = {step_uniform_f64, step_uniform_f64_scaled,
-                                        step_uniform_f64_centered};
-    static const step_fn f32[] = {0, step_normal_f32, step_truncated_normal_f32};
-    static const step_fn f64[] = {0, step_normal_f64, step_truncated_normal_f64};
-    kernel_ctx c;
-    ctx_init(&c, d);
+    static const step_fn uniform32[][2] = {
+        {step_uniform_f32, step_uniform_f32_small},
+        {step_uniform_f32_scaled, step_uniform_f32_scaled_small},
+        {step_uniform_f32_centered, step_uniform_f32_centered_small}};
+    static const step_fn uniform64[][2] = {
+        {step_uniform_f64, step_uniform_f64_small},
+        {step_uniform_f64_scaled, step_uniform_f64_scaled_small},
+        {step_uniform_f64_centered, step_uniform_f64_centered_small}};
+    static const step_fn others32[][2] = {
+        {0, 0}, {step_normal_f32, step_normal_f32_small},
+        {step_truncated_normal_f32, step_truncated_normal_f32_small}};
+    static const step_fn others64[][2] = {
+        {0, 0}, {step_normal_f64, step_normal_f64_small},
+        {step_truncated_normal_f64, step_truncated_normal_f64_small}};
+    kernel_ctx *c = (kernel_ctx *)k->bytes;
+    ctx_init(c, d);
+    const step_fn *steps;
     if (d->dtype == FI_FLOAT32) {
-        step_fn step = d->kind == FI_UNIFORM
-                           ? uniform32[uniform_form(c.af, c.bf, c.scale_f, 0x1p24)]
-                           : f32[d->kind];
-        run(&c, step, sizeof(float), 4, block, offset, n, out, stride, flags);
+        steps = d->kind == FI_UNIFORM ? uniform32[uniform_form(c->af, c->bf, c->scale_f, 0x1p24)]
+                                      : others32[d->kind];
+        c->size = sizeof(float);
+        c->per_block = 4;
     } else {
-        step_fn step = d->kind == FI_UNIFORM
-                           ? uniform64[uniform_form(c.ad, c.bd, c.scale_d, 0x1p53)]
-                           : f64[d->kind];
-        run(&c, step, sizeof(double), 2, block, offset, n, out, stride, flags);
+        steps = d->kind == FI_UNIFORM ? uniform64[uniform_form(c->ad, c->bd, c->scale_d, 0x1p53)]
+                                      : others64[d->kind];
+        c->size = sizeof(double);
+        c->per_block = 2;
     }
+    c->step = steps[0];
+    c->small_step = steps[1];
 }
 
-static void raw_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                    int64_t stride, unsigned flags)
+static void prepare_raw(const fi_dist *d, fi_kernel_ctx *k)
 {
-    kernel_ctx c;
-    ctx_init(&c, d);
-    run(&c, step_raw, sizeof(uint32_t), 4, block, offset, n, out, stride, flags);
+    kernel_ctx *c = (kernel_ctx *)k->bytes;
+    ctx_init(c, d);
+    c->step = step_raw;
+    c->small_step = step_raw_small;
+    c->size = sizeof(uint32_t);
+    c->per_block = 4;
 }
 
 /* One vector of inputs at a time; the last, partial one padded with 0.5,
@@ -382,4 +440,4 @@ static void math_run(fi_math fn, fi_dtype dtype, const void *in, void *out, size
     }
 }
 
-const fi_kernels FI_KERNELS = {FI_NAME, fill_run, raw_run, math_run};
+const fi_kernels FI_KERNELS = {FI_NAME, prepare_fill, prepare_raw, run, math_run};

@@ -51,23 +51,23 @@ static inline void philox_lanes_init(fi_philox_lanes *p, const uint32_t key[2],
 }
 
 /* x[v] = the words of blocks block0 + v B, ..., block0 + v B + B - 1 (B blocks
- * per vector), each block's in stream order (x0, x1, x2, x3) or, if reversed,
+ * per vector, v < nvecs <= FI_STEP_VECS), each block's in stream order (x0, x1, x2, x3) or, if reversed,
  * in the order the last round leaves them, (x3, x2, x1, x0): a kernel that
  * rearranges the words anyway saves a shuffle. The vectors are independent:
  * the rounds of all of them are interleaved to hide the multiply's latency. */
 FI_INLINE void philox_lanes_words(const fi_philox_lanes *p, uint64_t block0,
-                                  vu32 x[FI_STEP_VECS], const int reversed)
+                                  vu32 x[FI_STEP_VECS], const int reversed, const int nvecs)
 {
     /* (block, stream) = (c0 | c1 << 32, c2 | c3 << 32): a 64-bit add carries
      * from c0 into c1 as the counter requires; then c1 and c3 swap places. */
     const vu64 base = (v_bcast_u64(block0) & p->first_lanes) | p->stream;
     const vu32 mul = v_u32x4(FI_PHILOX_M0, 0, FI_PHILOX_M1, 0);
-    for (int v = 0; v < FI_STEP_VECS; v++)
+    for (int v = 0; v < nvecs; v++)
         x[v] = FI_PERM4_U32((vu32)(base + p->block_offset[v]), 0, 3, 2, 1);
 #pragma GCC unroll 10
     for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
 #pragma GCC unroll 8
-        for (int v = 0; v < FI_STEP_VECS; v++) {
+        for (int v = 0; v < nvecs; v++) {
             vu32 q = v_xor_odd_u32((vu32)v_mul_even_u32(x[v], mul), x[v], p->round_key[r]);
             if (r + 1 < FI_PHILOX_ROUNDS)
                 x[v] = FI_PERM4_U32(q, 3, 0, 1, 2);

@@ -119,6 +119,18 @@ def test_large_threaded_streaming_fills_match_portable(simd_path, path, scheme, 
     assert_matches_portable(path, make, scheme)
 
 
+@pytest.mark.parametrize("path", WIDE_PATHS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_large_shards_with_long_rows_match_portable(simd_path, path, dtype):
+    # Rows long enough to be streamed, each starting at its own odd logical offset.
+    row = _engine.STREAM_MIN_BYTES // 64 // np.dtype(dtype).itemsize + 13
+    def make():
+        shard = np.empty((70, row), dtype)
+        return [fastinit.fill(shard, scheme, seed=8, global_shape=(75, 2 * row + 5), origin=(3, 7),
+                              threads=2, **params) for scheme, params in SCHEMES[::2]]
+    assert_matches_portable(path, make, "shard")
+
+
 def raw_words():
     starts = [0, 1, 2, 3, 5, 4 * (2**32 - 40) + 3, 2**66 - 300]
     small = [fastinit.random_raw(n, seed=3, stream=4, start=s) for s in starts for n in range(1, 66)]
