@@ -4,6 +4,7 @@ from libc.stdint cimport uint32_t, uint64_t, int64_t
 cdef extern from "fastinit.h" nogil:
     enum: FI_STREAM_VERSION
     enum: FI_MAX_DIMS
+    enum: FI_STREAM_MIN_BYTES
 
     ctypedef enum fi_kind:
         FI_UNIFORM

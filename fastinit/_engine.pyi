@@ -10,6 +10,7 @@ _Out = TypeVar("_Out")
 
 STREAM_VERSION: int
 MAX_DIMS: int
+STREAM_MIN_BYTES: int
 KINDS: dict[str, int]
 
 def fill_buffer(out: _Out, kind: str, a: float, b: float, c: float, seed: int, stream: int,

@@ -16,6 +16,7 @@ from fastinit._engine cimport *
 
 STREAM_VERSION = FI_STREAM_VERSION
 MAX_DIMS = FI_MAX_DIMS
+STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES  # fills this large use streaming stores
 
 # Between two chunks of this many elements the GIL is taken back for a moment
 # so that Ctrl-C (KeyboardInterrupt) is seen during a fill of many GB.

@@ -12,6 +12,10 @@
 #define FI_STREAM_VERSION 1
 #define FI_MAX_DIMS 64
 
+/* Fills of at least this many bytes store their contiguous runs with
+ * streaming (cache-bypassing) stores: the values are the same either way. */
+#define FI_STREAM_MIN_BYTES (UINT64_C(4) << 20)
+
 typedef enum { FI_UNIFORM = 0, FI_NORMAL = 1, FI_TRUNCATED_NORMAL = 2 } fi_kind;
 typedef enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1 } fi_dtype;
 

@@ -5,13 +5,17 @@
  * consecutive logical indices, which the kernels fill in one call. */
 #include <string.h>
 
-#include "fimath.h"
+#include "erf_scalar.h"
 #include "kernels.h"
 #include "threadpool.h"
 
-/* Below this many elements per thread, waking another thread costs more than
- * it saves. */
+/* Below this many elements per thread, another thread saves less than it
+ * costs to hand it work. */
 #define FI_MIN_PER_THREAD (UINT64_C(1) << 16)
+/* Each thread's share is cut into a few parts, which the threads take as they
+ * go: one slowed down (by a noisy neighbour on its CPU) then runs fewer. */
+#define FI_PARTS_PER_THREAD 4
+#define FI_MIN_PER_PART (UINT64_C(1) << 15)
 
 int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dtype dtype,
                  double a, double b, double c)
@@ -68,10 +72,12 @@ static void merge_dims(fi_region *r)
 }
 
 typedef struct {
-    const fi_dist *dist;
-    const fi_region *region;
+    const fi_kernel_ctx *kernel;
     fi_run_fn run;
+    const fi_region *region;
+    unsigned per_block;
     uint64_t begin, end;
+    unsigned flags;
 } fill_job;
 
 /* Part `part` of nparts of [begin, end), as even as integers allow. */
@@ -87,7 +93,7 @@ static void fill_part(void *arg, int part, int nparts)
 {
     const fill_job *job = arg;
     const fi_region *r = job->region;
-    const unsigned per_block = fi_per_block(job->dist);
+    const unsigned per_block = job->per_block;
     const int last = r->ndim - 1;
     uint64_t pos, hi, m[FI_MAX_DIMS];
     split(job->begin, job->end, part, nparts, &pos, &hi);
@@ -107,8 +113,8 @@ static void fill_part(void *arg, int part, int nparts)
         uint64_t n = r->count[last] - m[last];
         if (n > hi - pos)
             n = hi - pos;
-        job->run(job->dist, logical / per_block, (unsigned)(logical % per_block), n, addr,
-                 r->byte_stride[last]);
+        job->run(job->kernel, logical / per_block, (unsigned)(logical % per_block), n, addr,
+                 r->byte_stride[last], job->flags);
         pos += n;
         m[last] += n;
         for (int k = last; k > 0 && m[k] == r->count[k]; k--) {
@@ -130,6 +136,23 @@ static int threads_for(uint64_t n, int threads)
     return useful < (uint64_t)threads ? (int)useful : threads;
 }
 
+static int parts_for(uint64_t n, int threads)
+{
+    if (threads <= 1)
+        return 1;
+    uint64_t parts = n / FI_MIN_PER_PART;
+    if (parts > (uint64_t)threads * FI_PARTS_PER_THREAD)
+        parts = (uint64_t)threads * FI_PARTS_PER_THREAD;
+    return parts > (uint64_t)threads ? (int)parts : threads;
+}
+
+/* Splits n elements of work across the pool. */
+static void pool_split(uint64_t n, int threads, fi_task task, void *job)
+{
+    const int nthreads = threads_for(n, threads);
+    fi_pool_run(nthreads, parts_for(n, nthreads), task, job);
+}
+
 void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64_t end,
                     int threads)
 {
@@ -137,17 +160,27 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
         return;
     fi_region merged = *r;
     merge_dims(&merged);
-    fill_job job = {d, &merged, fi_kernels_current()->fill, begin, end};
-    fi_pool_run(threads_for(end - begin, threads), fill_part, &job);
+    /* From FI_STREAM_MIN_BYTES on, a fill bypasses the caches: the data could
+     * not stay in them anyway, and bypassing skips reading each line in before
+     * overwriting it. Below it, the data stays in cache for its next reader. */
+    const uint64_t bytes = fi_region_size(r) * (d->dtype == FI_FLOAT32 ? 4u : 8u);
+    /* Prepared once, here, for every row of every thread. */
+    const fi_kernels *kernels = fi_kernels_current();
+    fi_kernel_ctx kernel;
+    kernels->prepare_fill(d, &kernel);
+    fill_job job = {&kernel, kernels->run, &merged, fi_per_block(d), begin, end,
+                    bytes >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u};
+    pool_split(end - begin, threads, fill_part, &job);
 }
 
 typedef struct {
-    fi_dist dist;
+    fi_kernel_ctx kernel;
     fi_run_fn run;
     uint64_t block;
     unsigned offset;
     size_t count;
     uint32_t *out;
+    unsigned flags;
 } raw_job;
 
 static void raw_part(void *arg, int part, int nparts)
@@ -156,55 +189,49 @@ static void raw_part(void *arg, int part, int nparts)
     uint64_t lo, hi;
     split(0, job->count, part, nparts, &lo, &hi);
     uint64_t word = job->offset + lo;  /* relative to word 4 * block */
-    job->run(&job->dist, job->block + word / 4, (unsigned)(word % 4), hi - lo,
-             (char *)(job->out + lo), sizeof(uint32_t));
+    job->run(&job->kernel, job->block + word / 4, (unsigned)(word % 4), hi - lo,
+             (char *)(job->out + lo), sizeof(uint32_t), job->flags);
 }
 
 void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,
                    size_t count, uint32_t *out, int threads)
 {
     raw_job job;
-    fi_dist_init(&job.dist, seed, stream, FI_UNIFORM, FI_FLOAT32, 0.0, 0.0, 0.0);
-    job.run = fi_kernels_current()->raw;
+    fi_dist d;
+    const fi_kernels *kernels = fi_kernels_current();
+    fi_dist_init(&d, seed, stream, FI_UNIFORM, FI_FLOAT32, 0.0, 0.0, 0.0);
+    kernels->prepare_raw(&d, &job.kernel);
+    job.run = kernels->run;
     job.block = block;
     job.offset = offset;
     job.count = count;
     job.out = out;
+    job.flags = count * sizeof(uint32_t) >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u;
     if (count > 0)
-        fi_pool_run(threads_for(count, threads), raw_part, &job);
+        pool_split(count, threads, raw_part, &job);
 }
 
+/* erf runs only at set-up, in scalar code; the others are the current path's
+ * vector functions, the very ones its kernels call. */
 int fi_eval_math(const char *fn, fi_dtype dtype, const void *in, void *out, size_t n)
 {
-    enum { LOG, SIN, COS, ERF, ERFINV } f;
-    if (strcmp(fn, "log") == 0) f = LOG;
-    else if (strcmp(fn, "sin") == 0) f = SIN;
-    else if (strcmp(fn, "cos") == 0) f = COS;
-    else if (strcmp(fn, "erf") == 0) f = ERF;
-    else if (strcmp(fn, "erfinv") == 0) f = ERFINV;
-    else return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (dtype == FI_FLOAT32) {
-            float x = ((const float *)in)[i], y = 0.0f, s, c;
-            switch (f) {
-            case LOG: y = fi_logf(x); break;
-            case SIN: fi_sincosf(x, &s, &c); y = s; break;
-            case COS: fi_sincosf(x, &s, &c); y = c; break;
-            case ERF: y = fi_erff(x); break;
-            case ERFINV: y = fi_erfinvf(x); break;
-            }
-            ((float *)out)[i] = y;
-        } else {
-            double x = ((const double *)in)[i], y = 0.0, s, c;
-            switch (f) {
-            case LOG: y = fi_log(x); break;
-            case SIN: fi_sincos(x, &s, &c); y = s; break;
-            case COS: fi_sincos(x, &s, &c); y = c; break;
-            case ERF: y = fi_erf(x); break;
-            case ERFINV: y = fi_erfinv(x); break;
-            }
-            ((double *)out)[i] = y;
+    static const struct { const char *name; fi_math fn; } vector_fns[] = {
+        {"log", FI_MATH_LOG}, {"sin", FI_MATH_SIN}, {"cos", FI_MATH_COS},
+        {"erfinv", FI_MATH_ERFINV}};
+    if (strcmp(fn, "erf") == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (dtype == FI_FLOAT32)
+                ((float *)out)[i] = fi_erff(((const float *)in)[i]);
+            else
+                ((double *)out)[i] = fi_erf(((const double *)in)[i]);
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof vector_fns / sizeof vector_fns[0]; i++) {
+        if (strcmp(fn, vector_fns[i].name) == 0) {
+            fi_kernels_current()->math(vector_fns[i].fn, dtype, in, out, n);
+            return 0;
         }
     }
-    return 0;
+    return -1;
 }

@@ -4,16 +4,41 @@
 
 #include "fastinit.h"
 
-/* Writes n consecutive elements of d's distribution, the first being element
+/* A run may store its contiguous stretches with cache-bypassing (streaming)
+ * stores: only worth it when the whole fill is too large to stay in cache,
+ * and only for stretches of FI_STREAM_MIN_RUN bytes or more: the short rows of
+ * a region cost more in alignment and fences than bypassing saves (measured:
+ * rows of 2 KiB of a 32 MiB region, 5.5 GB/s streamed, 11 GB/s not). */
+#define FI_RUN_STREAM 1u
+#define FI_STREAM_MIN_RUN 65536
+
+/* A fill made ready for one path's kernels (round keys, parameters in the
+ * path's vectors, the step to run): prepared once per fill, then only read,
+ * by any number of threads. The path's own layout lives in these bytes. */
+#define FI_KERNEL_CTX_BYTES 2048
+typedef struct {
+    _Alignas(64) unsigned char bytes[FI_KERNEL_CTX_BYTES];
+} fi_kernel_ctx;
+
+typedef void (*fi_prepare_fn)(const fi_dist *d, fi_kernel_ctx *k);
+
+/* Writes n consecutive elements of the prepared fill, the first being element
  * `offset` of Philox block `block`, at out, out + stride, ... (stride in bytes).
- * For raw words (kind ignored) an element is one 32-bit word. */
-typedef void (*fi_run_fn)(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n,
-                          char *out, int64_t stride);
+ * For raw words an element is one 32-bit word. */
+typedef void (*fi_run_fn)(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_t n,
+                          char *out, int64_t stride, unsigned flags);
+
+/* The path's own ln, sin, cos, erfinv, the ones its kernels use, on n values
+ * of dtype (for tests of accuracy and of agreement between paths). */
+typedef enum { FI_MATH_LOG, FI_MATH_SIN, FI_MATH_COS, FI_MATH_ERFINV } fi_math;
+typedef void (*fi_math_fn)(fi_math fn, fi_dtype dtype, const void *in, void *out, size_t n);
 
 typedef struct {
     const char *name;
-    fi_run_fn fill;  /* d->kind and d->dtype values */
-    fi_run_fn raw;   /* raw 32-bit words */
+    fi_prepare_fn prepare_fill;  /* d->kind and d->dtype values */
+    fi_prepare_fn prepare_raw;   /* raw 32-bit words of d's key and stream */
+    fi_run_fn run;
+    fi_math_fn math;
 } fi_kernels;
 
 extern const fi_kernels fi_kernels_portable;

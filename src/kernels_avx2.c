@@ -2,10 +2,11 @@
  * OS saving YMM state. No FMA: it would round differently from the other paths. */
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC target("avx2")
+#include "simd_avx2.h"
 #define FI_PATH avx2
 #define FI_NAME "avx2"
 #include "kernels_impl.h"
 #else
 #include "kernels.h"
-const fi_kernels fi_kernels_avx2 = {"avx2", 0, 0};
+const fi_kernels fi_kernels_avx2 = {"avx2", 0, 0, 0, 0};
 #endif

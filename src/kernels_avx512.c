@@ -2,10 +2,11 @@
  * CPUID and the OS saving ZMM state. No FMA, as for AVX2. */
 #if defined(__x86_64__) || defined(__i386__)
 #pragma GCC target("avx512f,avx512dq,avx512vl,avx512bw")
+#include "simd_avx512.h"
 #define FI_PATH avx512
 #define FI_NAME "avx512"
 #include "kernels_impl.h"
 #else
 #include "kernels.h"
-const fi_kernels fi_kernels_avx512 = {"avx512", 0, 0};
+const fi_kernels fi_kernels_avx512 = {"avx512", 0, 0, 0, 0};
 #endif

@@ -1,15 +1,16 @@
-/* The sampling kernels, written once and compiled once per SIMD path: each
- * kernels_<path>.c sets a target with #pragma and includes this file with
- * FI_PATH set. The compiler vectorises the loops over the FI_GROUP blocks of a
- * group; every operation is IEEE (+ - * / sqrt, exact conversions) and nothing
- * is fused (-ffp-contract=off), so every path writes the same bits.
+/* The sampling kernels, written once against the vector API (simd_vector.h)
+ * and compiled once per SIMD path: kernels_<path>.c sets the target, includes
+ * its simd_<path>.h, then this file with FI_PATH and FI_NAME set. Every value
+ * is computed lane by lane from its own raw words by the same operations in
+ * the same order on every path, so every path writes the same bits; paths
+ * differ only in how many lanes a vector has and how they are stored.
  *
  * Element formulas: ../shared/STREAM.md, "From bits to numbers". */
 #include <string.h>
 
 #include "fimath.h"
 #include "kernels.h"
-#include "philox.h"
+#include "philox_lanes.h"
 
 #define FI_CAT_(a, b) a##b
 #define FI_CAT(a, b) FI_CAT_(a, b)
@@ -21,207 +22,422 @@
 #define FI_SQRT2_F 1.41421356237309504880f
 #define FI_SQRT2_D 1.41421356237309504880
 
-/* Blocks per group: enough lanes for the widest vectors, small enough for L1. */
-#define FI_GROUP 16
+#define STEP_BYTES (FI_STEP_VECS * FI_VBYTES)
+/* A step writes the elements of nvecs vectors of Philox words from block0
+ * on, in logical order, to dst: FI_STEP_VECS vectors (STEP_BYTES bytes,
+ * FI_VBYTES-aligned if streaming) for the bulk of a run, SMALL_VECS for its
+ * ends and for strided output, so that a short row costs little. */
+#define SMALL_VECS 2
+#define SMALL_BYTES (SMALL_VECS * FI_VBYTES)
+struct kernel_ctx;
+typedef void (*step_fn)(const struct kernel_ctx *c, uint64_t block0, char *dst, int streaming);
 
-/* Words x[k][j] of blocks block0 + j, j < FI_GROUP. */
-static inline void philox_group(const fi_dist *d, uint64_t block0, uint32_t x[4][FI_GROUP])
+/* The fi_kernel_ctx of this path: what every step needs, prepared once per fill. */
+typedef struct kernel_ctx {
+    fi_philox_lanes philox;
+    float af, bf, cf, ef;   /* the fi_dist parameters a, b, c, erf_c in float32 */
+    double ad, bd, cd, ed;  /* ... and in float64 */
+    float scale_f;          /* uniform: half 2^-24 */
+    double scale_d;         /* uniform: half 2^-53 */
+    step_fn step, small_step;
+    unsigned size, per_block;  /* bytes per element, elements per block */
+} kernel_ctx;
+
+_Static_assert(sizeof(kernel_ctx) <= FI_KERNEL_CTX_BYTES && _Alignof(kernel_ctx) <= 64,
+               "kernel_ctx must fit in fi_kernel_ctx");
+
+static void ctx_init(kernel_ctx *c, const fi_dist *d)
 {
-    uint32_t c0[FI_GROUP], c1[FI_GROUP], c2[FI_GROUP], c3[FI_GROUP];
-    for (int j = 0; j < FI_GROUP; j++) {
-        uint64_t b = block0 + (uint64_t)j;
-        c0[j] = (uint32_t)b;
-        c1[j] = (uint32_t)(b >> 32);
-        c2[j] = d->stream[0];
-        c3[j] = d->stream[1];
-    }
-    uint32_t k0 = d->key[0], k1 = d->key[1];
-    for (int r = 0; r < FI_PHILOX_ROUNDS; r++) {
-        for (int j = 0; j < FI_GROUP; j++) {
-            uint64_t p0 = (uint64_t)FI_PHILOX_M0 * c0[j];
-            uint64_t p1 = (uint64_t)FI_PHILOX_M1 * c2[j];
-            uint32_t n0 = (uint32_t)(p1 >> 32) ^ c1[j] ^ k0;
-            uint32_t n2 = (uint32_t)(p0 >> 32) ^ c3[j] ^ k1;
-            c1[j] = (uint32_t)p1;
-            c3[j] = (uint32_t)p0;
-            c0[j] = n0;
-            c2[j] = n2;
-        }
-        k0 += FI_PHILOX_W0;
-        k1 += FI_PHILOX_W1;
-    }
-    for (int j = 0; j < FI_GROUP; j++) {
-        x[0][j] = c0[j];
-        x[1][j] = c1[j];
-        x[2][j] = c2[j];
-        x[3][j] = c3[j];
-    }
+    philox_lanes_init(&c->philox, d->key, d->stream);
+    c->af = (float)d->a;
+    c->bf = (float)d->b;
+    c->cf = (float)d->c;
+    c->ef = (float)d->erf_c;
+    c->ad = d->a;
+    c->bd = d->b;
+    c->cd = d->c;
+    c->ed = d->erf_c;
+    c->scale_f = c->bf * 0x1p-24f;
+    c->scale_d = c->bd * 0x1p-53;
 }
 
-/* s = (2k + 1 - 2^p) 2^-p in (-1, 1), exact. */
-static inline float symmetric_f32(uint32_t x)
+/* m = 2k + 1 - 2^24 for k = x >> 8, as a float (exact). The arithmetic shift
+ * gives (x >> 7) - 2^25 [top bit set]; xor with -2^24 (0xff000000) turns that
+ * into (x >> 7) - 2^24 in both cases, the or sets bit 0 (2k + 1): two
+ * operations (one vpternlogd) where a subtraction makes three. */
+FI_INLINE vf symmetric_m_f32(vu32 x)
 {
-    int32_t m = (int32_t)((x >> 8) * 2u + 1u) - (INT32_C(1) << 24);
-    return (float)m * 0x1p-24f;
+    return v_i32_to_f((((vi32)x >> 7) ^ -(1 << 24)) | 1);
 }
-static inline double symmetric_f64(uint64_t v)
+/* s = m 2^-24, exact. */
+FI_INLINE vf symmetric_f32(vu32 x)
 {
-    int64_t m = (int64_t)((v >> 11) * 2u + 1u) - (INT64_C(1) << 53);
-    return (double)m * 0x1p-53;
+    return symmetric_m_f32(x) * 0x1p-24f;
 }
-
-/* u = (k + 0.5) 2^-p, rounded to the target precision. */
-static inline float open01_f32(uint32_t x)
+/* u 2^24 = k + 0.5 (rounded: k converts exactly, the add rounds), where
+ * u = (k + 0.5) 2^-24. Callers fold the exact 2^-24 into their next multiply:
+ * c (y 2^-24) and (c 2^-24) y are the same product, rounded once. */
+FI_INLINE vf open01_f32_2p24(vu32 x)
 {
-    return ((float)(x >> 8) + 0.5f) * 0x1p-24f;
+    return v_i32_to_f((vi32)(x >> 8)) + 0.5f;
 }
-static inline double open01_f64(uint64_t v)
+/* The same for float64 from k = v >> 11, v a raw 64-bit value (AVX2 has no
+ * 64-bit arithmetic shift, so m is made with a subtraction here). */
+FI_INLINE vd symmetric_m_f64(vu64 v)
 {
-    return ((double)(v >> 11) + 0.5) * 0x1p-53;
+    return v_i64_to_d((vi64)((v >> 10) | 1u) - ((int64_t)1 << 53));
 }
-
-static inline uint64_t join64(uint32_t hi, uint32_t lo)
+FI_INLINE vd symmetric_f64(vu64 v)
 {
-    return ((uint64_t)hi << 32) | lo;
+    return symmetric_m_f64(v) * 0x1p-53;
 }
-
-/* Each gen_* writes the elements of FI_GROUP blocks, in logical order, to dst. */
-
-static void gen_raw(const fi_dist *d, uint64_t block0, void *dst)
+FI_INLINE vd open01_f64_2p53(vu64 v)
 {
-    uint32_t x[4][FI_GROUP], *out = dst;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++)
-            out[4 * j + k] = x[k][j];
+    return v_u64_to_d(v >> 11) + 0.5;
 }
-
-static void gen_uniform_f32(const fi_dist *d, uint64_t block0, void *dst)
+/* Raw 64-bit values 2b, 2b + 1 of each block b, from its words in reversed
+ * order (x3, x2, x1, x0): as 64-bit lanes those already are (value 2b + 1,
+ * value 2b), value j being word 2j << 32 | word 2j+1; swap the two lanes. */
+FI_INLINE vu64 raw64(vu32 reversed_words)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mid = (float)d->a, half = (float)d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++)
-            out[4 * j + k] = mid + half * symmetric_f32(x[k][j]);
+    return (vu64)FI_PERM4_U32(reversed_words, 2, 3, 0, 1);
 }
 
-static void gen_uniform_f64(const fi_dist *d, uint64_t block0, void *dst)
+/* Stores a step's vectors. Kept apart from the arithmetic: dst is a char *,
+ * which may alias anything, so a store in the middle would keep the compiler
+ * from interleaving the independent vectors' arithmetic across it. */
+FI_INLINE void put(char *dst, const vu32 y[FI_STEP_VECS], int streaming, const int nvecs)
 {
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mid = d->a, half = d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        out[2 * j] = mid + half * symmetric_f64(join64(x[0][j], x[1][j]));
-        out[2 * j + 1] = mid + half * symmetric_f64(join64(x[2][j], x[3][j]));
+    for (int v = 0; v < nvecs; v++) {
+        if (streaming)
+            v_stream(dst + v * FI_VBYTES, y[v]);
+        else
+            v_store(dst + v * FI_VBYTES, y[v]);
     }
 }
 
-/* Box-Muller: two uniforms give exactly two normals, one block a pair (or two). */
-static void gen_normal_f32(const fi_dist *d, uint64_t block0, void *dst)
+FI_INLINE void raw(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                   const int nvecs)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mean = (float)d->a, std = (float)d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        for (int pair = 0; pair < 2; pair++) {
-            float r = __builtin_sqrtf(-2.0f * fi_logf(open01_f32(x[2 * pair][j])));
-            float t = FI_TWO_PI_F * open01_f32(x[2 * pair + 1][j]);
-            float s, c;
-            fi_sincosf(t, &s, &c);
-            out[4 * j + 2 * pair] = mean + std * (r * c);
-            out[4 * j + 2 * pair + 1] = mean + std * (r * s);
-        }
-    }
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    put(dst, x, streaming, nvecs);
 }
 
-static void gen_normal_f64(const fi_dist *d, uint64_t block0, void *dst)
+/* value = mid + half s, s = m 2^-p, as STREAM.md orders it: the general form.
+ * When half 2^-p is exact (not subnormal), half (m 2^-p) = (half 2^-p) m, the
+ * same product rounded once: the scaled form saves a multiply. If also mid is
+ * 0 and half is not (so no product is 0, let alone -0), adding mid changes no
+ * bit: the centered form (every symmetric uniform, such as glorot_uniform). */
+enum { UNIFORM_GENERAL, UNIFORM_SCALED, UNIFORM_CENTERED };
+
+static int uniform_form(double mid, double half, double scale, double two_p)
 {
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mean = d->a, std = d->b;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++) {
-        double r = __builtin_sqrt(-2.0 * fi_log(open01_f64(join64(x[0][j], x[1][j]))));
-        double t = FI_TWO_PI_D * open01_f64(join64(x[2][j], x[3][j]));
-        double s, c;
-        fi_sincos(t, &s, &c);
-        out[2 * j] = mean + std * (r * c);
-        out[2 * j + 1] = mean + std * (r * s);
+    if (!(scale * two_p == half))   /* inexact, or NaN */
+        return UNIFORM_GENERAL;
+    if (mid == 0.0 && half != 0.0)
+        return UNIFORM_CENTERED;
+    return UNIFORM_SCALED;
+}
+
+FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                           const int nvecs, const int form)
+{
+    const float mid = c->af, half = c->bf, scale = c->scale_f;
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    for (int v = 0; v < nvecs; v++) {
+        vf m = symmetric_m_f32(x[v]);
+        vf y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-24f)
+             : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
+        x[v] = (vu32)y;
     }
+    put(dst, x, streaming, nvecs);
+}
+
+FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                           const int nvecs, const int form)
+{
+    const double mid = c->ad, half = c->bd, scale = c->scale_d;
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+    for (int v = 0; v < nvecs; v++) {
+        vd m = symmetric_m_f64(raw64(x[v]));
+        vd y = form == UNIFORM_GENERAL ? mid + half * (m * 0x1p-53)
+             : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
+        x[v] = (vu32)y;
+    }
+    put(dst, x, streaming, nvecs);
+}
+
+#define UNIFORM_FORM(name, fn, form) \
+    FI_INLINE void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming, \
+                        const int nvecs) \
+    { \
+        fn(c, block0, dst, streaming, nvecs, form); \
+    }
+UNIFORM_FORM(uniform_f32_general, uniform_f32, UNIFORM_GENERAL)
+UNIFORM_FORM(uniform_f32_scaled, uniform_f32, UNIFORM_SCALED)
+UNIFORM_FORM(uniform_f32_centered, uniform_f32, UNIFORM_CENTERED)
+UNIFORM_FORM(uniform_f64_general, uniform_f64, UNIFORM_GENERAL)
+UNIFORM_FORM(uniform_f64_scaled, uniform_f64, UNIFORM_SCALED)
+UNIFORM_FORM(uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
+
+/* Box-Muller: two uniforms give exactly two normals, which suits a counter-based
+ * generator. Radius and angle words alternate in the stream; splitting them
+ * into two vectors lets each lane compute one pair, log and sqrt on one
+ * vector, sin and cos on the other, instead of both on every lane. */
+FI_INLINE void normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                          const int nvecs)
+{
+    const float mean = c->af, std = c->bf;
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+#pragma GCC unroll 8
+    for (int v = 0; v < nvecs; v += 2) {
+        /* words (x3, x2, x1, x0) per block: radii x0, x2 and angles x1, x3 of
+         * both vectors' blocks, pair by pair in stream order */
+        vu32 radius = FI_PAIRS_U32(x[v], x[v + 1], 3, 1);
+        vu32 angle = FI_PAIRS_U32(x[v], x[v + 1], 2, 0);
+        vf r = v_sqrt_f(-2.0f * fi_logf_scaled(open01_f32_2p24(radius), 24));
+        vf t = (FI_TWO_PI_F * 0x1p-24f) * open01_f32_2p24(angle);
+        vf s, co, even, odd;
+        fi_sincosf(t, &s, &co);
+        v_interleave_f(mean + std * (r * co), mean + std * (r * s), &even, &odd);
+        x[v] = (vu32)even;
+        x[v + 1] = (vu32)odd;
+    }
+    put(dst, x, streaming, nvecs);
+}
+
+FI_INLINE void normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
+                          const int nvecs)
+{
+    const double mean = c->ad, std = c->bd;
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+#pragma GCC unroll 8
+    for (int v = 0; v < nvecs; v += 2) {
+        /* 64-bit lanes (value 2b + 1, value 2b) per block b: angles, radii */
+        vu64 radius, angle;
+        v_deinterleave64((vu64)x[v], (vu64)x[v + 1], &angle, &radius);
+        vd r = v_sqrt_d(-2.0 * fi_log_scaled(open01_f64_2p53(radius), 53));
+        vd t = (FI_TWO_PI_D * 0x1p-53) * open01_f64_2p53(angle);
+        vd s, co, even, odd;
+        fi_sincos(t, &s, &co);
+        v_interleave_d(mean + std * (r * co), mean + std * (r * s), &even, &odd);
+        x[v] = (vu32)even;
+        x[v + 1] = (vu32)odd;
+    }
+    put(dst, x, streaming, nvecs);
 }
 
 /* Inverse CDF: one slot, one element, never a rejection. The clamp only keeps
- * |z| <= bound where erfinv's last-ulp error would step over it. */
-static void gen_truncated_normal_f32(const fi_dist *d, uint64_t block0, void *dst)
+ * |z| <= bound where erfinv's last-ulp error would step over it; min and max
+ * are z > bound ? bound : (z < -bound ? -bound : z) for every z. */
+FI_INLINE void truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst,
+                                    int streaming, const int nvecs)
 {
-    uint32_t x[4][FI_GROUP];
-    float *out = dst, mean = (float)d->a, std = (float)d->b;
-    const float bound = (float)d->c, erf_c = (float)d->erf_c;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int k = 0; k < 4; k++) {
-            float z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[k][j]) * erf_c);
-            z = z > bound ? bound : (z < -bound ? -bound : z);
-            out[4 * j + k] = mean + std * z;
-        }
+    const float mean = c->af, std = c->bf, erf_c = c->ef;
+    const vf bound = v_bcast_f(c->cf);
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    for (int v = 0; v < nvecs; v++) {
+        vf z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[v]) * erf_c);
+        x[v] = (vu32)(mean + std * v_max_f(v_min_f(z, bound), -bound));
+    }
+    put(dst, x, streaming, nvecs);
 }
 
-static void gen_truncated_normal_f64(const fi_dist *d, uint64_t block0, void *dst)
+FI_INLINE void truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst,
+                                    int streaming, const int nvecs)
 {
-    uint32_t x[4][FI_GROUP];
-    double *out = dst, mean = d->a, std = d->b, bound = d->c, erf_c = d->erf_c;
-    philox_group(d, block0, x);
-    for (int j = 0; j < FI_GROUP; j++)
-        for (int h = 0; h < 2; h++) {
-            double z = FI_SQRT2_D * fi_erfinv(symmetric_f64(join64(x[2 * h][j], x[2 * h + 1][j])) * erf_c);
-            z = z > bound ? bound : (z < -bound ? -bound : z);
-            out[2 * j + h] = mean + std * z;
-        }
+    const double mean = c->ad, std = c->bd, erf_c = c->ed;
+    const vd bound = v_bcast_d(c->cd);
+    vu32 x[FI_STEP_VECS];
+    philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+    for (int v = 0; v < nvecs; v++) {
+        vd z = FI_SQRT2_D * fi_erfinv(symmetric_f64(raw64(x[v])) * erf_c);
+        x[v] = (vu32)(mean + std * v_max_d(v_min_d(z, bound), -bound));
+    }
+    put(dst, x, streaming, nvecs);
 }
 
-typedef void (*gen_fn)(const fi_dist *d, uint64_t block0, void *dst);
+/* The math of one vector is a long chain of dependent multiplies and adds;
+ * the hardware's scheduler cannot look far enough ahead to overlap those of a
+ * step's several vectors, so for Box-Muller the compiler's is asked to
+ * interleave them (measured: +15% on AVX-512, but -5% on the uniform steps,
+ * which are not latency-bound, hence per function). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define FI_INTERLEAVE_CHAINS __attribute__((optimize("schedule-insns", "sched-pressure")))
+#else
+#define FI_INTERLEAVE_CHAINS
+#endif
 
-/* Walks whole groups (groups start at multiples of FI_GROUP blocks, so where a
- * run starts never changes a value); writes straight into out where it can. */
-static void run(const fi_dist *d, gen_fn gen, size_t size, unsigned per_block, uint64_t block,
-                unsigned offset, uint64_t n, char *out, int64_t stride)
+/* A full step and a small one from each body. */
+#define STEPS(name, body, attributes) \
+    attributes static void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, FI_STEP_VECS); \
+    } \
+    static void name##_small(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, SMALL_VECS); \
+    }
+STEPS(step_raw, raw, )
+STEPS(step_uniform_f32, uniform_f32_general, )
+STEPS(step_uniform_f32_scaled, uniform_f32_scaled, )
+STEPS(step_uniform_f32_centered, uniform_f32_centered, )
+STEPS(step_uniform_f64, uniform_f64_general, )
+STEPS(step_uniform_f64_scaled, uniform_f64_scaled, )
+STEPS(step_uniform_f64_centered, uniform_f64_centered, )
+STEPS(step_normal_f32, normal_f32, FI_INTERLEAVE_CHAINS)
+STEPS(step_normal_f64, normal_f64, FI_INTERLEAVE_CHAINS)
+STEPS(step_truncated_normal_f32, truncated_normal_f32, )
+STEPS(step_truncated_normal_f64, truncated_normal_f64, )
+
+/* Elements first .. first + take - 1 of a small step at block, to out. */
+FI_INLINE void small_part(const kernel_ctx *c, uint64_t block, uint64_t first, uint64_t take,
+                          char *out, int64_t stride)
 {
-    _Alignas(64) unsigned char tmp[FI_GROUP * 4 * sizeof(float)];
-    const uint64_t group_len = (uint64_t)FI_GROUP * per_block;
-    uint64_t group = block / FI_GROUP;
-    uint64_t skip = (block % FI_GROUP) * per_block + offset;
-    const int direct_ok = stride == (int64_t)size && (uintptr_t)out % size == 0;
-    while (n > 0) {
-        uint64_t take = group_len - skip < n ? group_len - skip : n;
-        if (direct_ok && take == group_len) {
-            gen(d, group * FI_GROUP, out);
-            out += take * size;
+    _Alignas(FI_VBYTES) char tmp[SMALL_BYTES];
+    c->small_step(c, block, tmp, 0);
+    if (stride == (int64_t)c->size) {
+        memcpy(out, tmp + first * c->size, take * c->size);
+        return;
+    }
+    for (uint64_t i = 0; i < take; i++, out += stride)
+        memcpy(out, tmp + (first + i) * c->size, c->size);
+}
+
+/* Writes n elements of `size` bytes (per_block of them per block) from
+ * element `offset` of `block` on. A step may start at any block, since a
+ * value depends only on its own block, so contiguous output is written in
+ * place from the first block boundary (the first FI_VBYTES-aligned one, to
+ * stream) and only what is left at either end, or every step of strided
+ * output, goes through small steps and a copy. */
+static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_t n, char *out,
+                int64_t stride, unsigned flags)
+{
+    const kernel_ctx *c = (const kernel_ctx *)k->bytes;
+    const unsigned size = c->size, per_block = c->per_block;
+    const uint64_t small_len = SMALL_BYTES / size, step_len = STEP_BYTES / size;
+    const uint64_t small_blocks = SMALL_VECS * FI_VEC_BLOCKS;
+
+    if (stride != (int64_t)size || (uintptr_t)out % size != 0) {
+        while (n > 0) {
+            uint64_t take = small_len - offset < n ? small_len - offset : n;
+            small_part(c, block, offset, take, out, stride);
+            out += (int64_t)take * stride;
+            n -= take;
+            block += small_blocks;
+            offset = 0;
+        }
+        return;
+    }
+
+    /* Blocks are 16 bytes of output: either all of them start 16-aligned or
+     * none does, and then nothing can be streamed. */
+    uint64_t head = (per_block - offset) % per_block;
+    const uintptr_t first_block = (uintptr_t)(out + head * size);
+    const int streaming = (flags & FI_RUN_STREAM) && first_block % 16 == 0 &&
+                          n * size >= FI_STREAM_MIN_RUN;
+    if (streaming)
+        head += (FI_VBYTES - first_block % FI_VBYTES) % FI_VBYTES / 16 * per_block;
+    if (head > n)
+        head = n;
+    if (head > 0) {     /* head < FI_VBYTES bytes: one small step holds it */
+        small_part(c, block, offset, head, out, stride);
+        out += head * size;
+        n -= head;
+        block += (offset + head) / per_block;
+    }
+    for (; n >= step_len; n -= step_len, out += STEP_BYTES, block += FI_STEP_BLOCKS)
+        c->step(c, block, out, streaming);
+    for (; n >= small_len; n -= small_len, out += SMALL_BYTES, block += small_blocks)
+        c->small_step(c, block, out, streaming);
+    if (n > 0)
+        small_part(c, block, 0, n, out, stride);
+    if (streaming)
+        v_stream_fence();
+}
+
+static void prepare_fill(const fi_dist *d, fi_kernel_ctx *k)
+{
+    static const step_fn uniform32[][2] = {
+        {step_uniform_f32, step_uniform_f32_small},
+        {step_uniform_f32_scaled, step_uniform_f32_scaled_small},
+        {step_uniform_f32_centered, step_uniform_f32_centered_small}};
+    static const step_fn uniform64[][2] = {
+        {step_uniform_f64, step_uniform_f64_small},
+        {step_uniform_f64_scaled, step_uniform_f64_scaled_small},
+        {step_uniform_f64_centered, step_uniform_f64_centered_small}};
+    static const step_fn others32[][2] = {
+        {0, 0}, {step_normal_f32, step_normal_f32_small},
+        {step_truncated_normal_f32, step_truncated_normal_f32_small}};
+    static const step_fn others64[][2] = {
+        {0, 0}, {step_normal_f64, step_normal_f64_small},
+        {step_truncated_normal_f64, step_truncated_normal_f64_small}};
+    kernel_ctx *c = (kernel_ctx *)k->bytes;
+    ctx_init(c, d);
+    const step_fn *steps;
+    if (d->dtype == FI_FLOAT32) {
+        steps = d->kind == FI_UNIFORM ? uniform32[uniform_form(c->af, c->bf, c->scale_f, 0x1p24)]
+                                      : others32[d->kind];
+        c->size = sizeof(float);
+        c->per_block = 4;
+    } else {
+        steps = d->kind == FI_UNIFORM ? uniform64[uniform_form(c->ad, c->bd, c->scale_d, 0x1p53)]
+                                      : others64[d->kind];
+        c->size = sizeof(double);
+        c->per_block = 2;
+    }
+    c->step = steps[0];
+    c->small_step = steps[1];
+}
+
+static void prepare_raw(const fi_dist *d, fi_kernel_ctx *k)
+{
+    kernel_ctx *c = (kernel_ctx *)k->bytes;
+    ctx_init(c, d);
+    c->step = step_raw;
+    c->small_step = step_raw_small;
+    c->size = sizeof(uint32_t);
+    c->per_block = 4;
+}
+
+/* One vector of inputs at a time; the last, partial one padded with 0.5,
+ * which every function takes. */
+static void math_run(fi_math fn, fi_dtype dtype, const void *in, void *out, size_t n)
+{
+    const size_t size = dtype == FI_FLOAT32 ? sizeof(float) : sizeof(double);
+    const size_t lanes = FI_VBYTES / size;
+    for (size_t i = 0; i < n; i += lanes) {
+        const size_t take = n - i < lanes ? n - i : lanes;
+        _Alignas(FI_VBYTES) char buf[FI_VBYTES];
+        if (dtype == FI_FLOAT32) {
+            vf x = v_bcast_f(0.5f), y = x, s, co;
+            memcpy(&x, (const char *)in + i * size, take * size);
+            switch (fn) {
+            case FI_MATH_LOG: y = fi_logf(x); break;
+            case FI_MATH_SIN: fi_sincosf(x, &y, &co); break;
+            case FI_MATH_COS: fi_sincosf(x, &s, &y); break;
+            case FI_MATH_ERFINV: y = fi_erfinvf(x); break;
+            }
+            memcpy(buf, &y, sizeof y);
         } else {
-            gen(d, group * FI_GROUP, tmp);
-            for (uint64_t i = 0; i < take; i++, out += stride)
-                memcpy(out, tmp + (skip + i) * size, size);
+            vd x = v_bcast_d(0.5), y = x, s, co;
+            memcpy(&x, (const char *)in + i * size, take * size);
+            switch (fn) {
+            case FI_MATH_LOG: y = fi_log(x); break;
+            case FI_MATH_SIN: fi_sincos(x, &y, &co); break;
+            case FI_MATH_COS: fi_sincos(x, &s, &y); break;
+            case FI_MATH_ERFINV: y = fi_erfinv(x); break;
+            }
+            memcpy(buf, &y, sizeof y);
         }
-        n -= take;
-        skip = 0;
-        group++;
+        memcpy((char *)out + i * size, buf, take * size);
     }
 }
 
-static void fill_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                     int64_t stride)
-{
-    static const gen_fn f32[] = {gen_uniform_f32, gen_normal_f32, gen_truncated_normal_f32};
-    static const gen_fn f64[] = {gen_uniform_f64, gen_normal_f64, gen_truncated_normal_f64};
-    if (d->dtype == FI_FLOAT32)
-        run(d, f32[d->kind], sizeof(float), 4, block, offset, n, out, stride);
-    else
-        run(d, f64[d->kind], sizeof(double), 2, block, offset, n, out, stride);
-}
-
-static void raw_run(const fi_dist *d, uint64_t block, unsigned offset, uint64_t n, char *out,
-                    int64_t stride)
-{
-    run(d, gen_raw, sizeof(uint32_t), 4, block, offset, n, out, stride);
-}
-
-const fi_kernels FI_KERNELS = {FI_NAME, fill_run, raw_run};
+const fi_kernels FI_KERNELS = {FI_NAME, prepare_fill, prepare_raw, run, math_run};

@@ -3,12 +3,13 @@
 #ifndef FASTINIT_THREADPOOL_H
 #define FASTINIT_THREADPOOL_H
 
-/* Runs task(arg, part, nparts) for every part in [0, nparts), the caller
- * itself running part 0, and returns when all are done. If the pool is busy
- * with another caller's job, or a worker cannot be started, the caller runs
- * the parts itself: the work is the same either way. */
+/* Runs task(arg, part, nparts) once for every part in [0, nparts), on up to
+ * nthreads threads (the caller's among them), and returns when all are
+ * done. Threads take parts until none is left, so any thread may run any
+ * part; if the pool is busy with another caller's job, or a worker cannot be
+ * started, the caller runs them itself: the work is the same either way. */
 typedef void (*fi_task)(void *arg, int part, int nparts);
-void fi_pool_run(int nparts, fi_task task, void *arg);
+void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg);
 
 #define FI_MAX_THREADS 1024
 

@@ -20,7 +20,10 @@ def mid_half(low, high, dtype):
     return once((Fraction(low) + Fraction(high)) / 2), once((Fraction(high) - Fraction(low)) / 2)
 
 
-CASES = [(-1.0, 1.0), (0.0, 1.0), (-0.0625, 0.0625), (2.5, 7.25), (-3.0, -1e-3), (0.1, 0.7), (1e-30, 3e-30)]
+CASES = [(-1.0, 1.0), (0.0, 1.0), (-0.0625, 0.0625), (2.5, 7.25), (-3.0, -1e-3), (0.1, 0.7), (1e-30, 3e-30),
+         # the kernels' shortcuts (kernels_impl.h, uniform_form) must not show: half 2^-p
+         # subnormal (float32, float64), half = 0, half near the largest float32
+         (-1e-40, 1e-40), (-1e-300, 1e-300), (0.0, 0.0), (0.5, 0.5), (-3e38, 3e38)]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
