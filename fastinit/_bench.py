@@ -9,6 +9,7 @@ import argparse
 import ctypes
 import datetime
 import json
+import math
 import os
 import platform
 import statistics
@@ -52,8 +53,9 @@ def fans(buf):
     return fastinit.compute_fans(buf.shape)
 
 
+# Python floats, not NumPy float64 scalars: those would make NumPy compute in float64.
 def numpy_glorot_uniform(rng, buf):
-    bound = np.sqrt(6 / sum(fans(buf)))
+    bound = math.sqrt(6 / sum(fans(buf)))
     rng.random(out=buf, dtype=buf.dtype)
     buf *= 2 * bound
     buf -= bound
@@ -61,7 +63,7 @@ def numpy_glorot_uniform(rng, buf):
 
 def numpy_he_normal(rng, buf):
     rng.standard_normal(out=buf, dtype=buf.dtype)
-    buf *= np.sqrt(2 / fans(buf)[0])
+    buf *= math.sqrt(2 / fans(buf)[0])
 
 
 CASES = {

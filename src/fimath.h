@@ -206,13 +206,17 @@ FI_INLINE void fi_sincos(vd t, vd *s, vd *c)
  * erfinv
  * ==================================================================== */
 
-FI_INLINE vf fi_erfinvf(vf y)
+/* fi_erfinvf in parts, so that a kernel can run the common part of all its
+ * vectors before it branches, once, for the rare tail: a branch per vector
+ * would keep the compiler from interleaving their long dependency chains. */
+FI_INLINE vf erfinvf_w(vf a)            /* a = |y| */
 {
-    vf a = fi_absf(y);
     /* (1-a) is exact for a >= 0.5, which keeps the tails accurate */
-    vf w = -fi_logf((1.0f - a) * (1.0f + a));
+    return -fi_logf((1.0f - a) * (1.0f + a));
+}
 
-    /* central part, w < 5: polynomial in w - 2.5 */
+FI_INLINE vf erfinvf_central(vf w)      /* w < 5: polynomial in w - 2.5 */
+{
     vf wc = w - 2.5f;
     vf pc = v_bcast_f(-8.941413832e-09f);
     pc = pc * wc + 2.326479986e-08f;
@@ -224,26 +228,39 @@ FI_INLINE vf fi_erfinvf(vf y)
     pc = pc * wc + -4.177388269e-03f;
     pc = pc * wc + 2.466402799e-01f;
     pc = pc * wc + 1.501409411e+00f;
+    return pc;
+}
 
-    /* tail, w >= 5 (|y| > 0.9966): no lane of a truncated normal cut at
-     * 2 std ever gets here, so it is skipped when no lane does */
-    vi32 central = w < 5.0f;
-    vf p = pc;
-    if (v_any32(~central)) {
-        vf wt = v_sqrt_f(w) - 3.0f;
-        vf pt = v_bcast_f(1.171320764e-04f);
-        pt = pt * wt + -3.119622415e-04f;
-        pt = pt * wt + -5.776786929e-05f;
-        pt = pt * wt + 1.487985835e-03f;
-        pt = pt * wt + -3.597478615e-03f;
-        pt = pt * wt + 5.685857963e-03f;
-        pt = pt * wt + -7.637168746e-03f;
-        pt = pt * wt + 9.445427917e-03f;
-        pt = pt * wt + 1.001675010e+00f;
-        pt = pt * wt + 2.832976818e+00f;
-        p = v_sel_f(central, pc, pt);
-    }
-    return fi_signf(p * a, y);
+/* w >= 5 (|y| > 0.9966): a truncated normal cut at 2 std never gets here */
+FI_INLINE vi32 erfinvf_in_tail(vf w) { return ~(w < 5.0f); }
+
+FI_INLINE vf erfinvf_tail(vf w)         /* polynomial in sqrt(w) - 3 */
+{
+    vf wt = v_sqrt_f(w) - 3.0f;
+    vf pt = v_bcast_f(1.171320764e-04f);
+    pt = pt * wt + -3.119622415e-04f;
+    pt = pt * wt + -5.776786929e-05f;
+    pt = pt * wt + 1.487985835e-03f;
+    pt = pt * wt + -3.597478615e-03f;
+    pt = pt * wt + 5.685857963e-03f;
+    pt = pt * wt + -7.637168746e-03f;
+    pt = pt * wt + 9.445427917e-03f;
+    pt = pt * wt + 1.001675010e+00f;
+    pt = pt * wt + 2.832976818e+00f;
+    return pt;
+}
+
+/* erfinv(y) = sign(y) |y| p(w), p the central or the tail polynomial */
+FI_INLINE vf erfinvf_finish(vf p, vf y) { return fi_signf(p * fi_absf(y), y); }
+
+FI_INLINE vf fi_erfinvf(vf y)
+{
+    vf w = erfinvf_w(fi_absf(y));
+    vi32 tail = erfinvf_in_tail(w);
+    vf p = erfinvf_central(w);
+    if (v_any32(tail))
+        p = v_sel_f(tail, erfinvf_tail(w), p);
+    return erfinvf_finish(p, y);
 }
 
 /* PPND16 central region |y| <= 0.85: erfinv(y)/y = A(r)/B(r) with
@@ -320,21 +337,28 @@ FI_INLINE vd erfinv_tail_far(vd r)      /* r > 5 */
     return 4.70784952191303407e+00 + t2 * (1.03955959476670623e+00 + t2 * (m2 / d2));
 }
 
+/* fi_erfinv in parts, as fi_erfinvf (a kernel branches once per step). */
+FI_INLINE vi64 erfinv_is_central(vd a) { return a <= 0.85; }
+FI_INLINE vd erfinv_tail_r(vd a)        /* 1-|y| is exact for |y| >= 0.5 */
+{
+    return v_sqrt_d(-fi_log(0.5 * (1.0 - a)));
+}
+FI_INLINE vi64 erfinv_is_far(vd r) { return ~(r <= 5.0); }
+
 /* Each region costs divisions, so it is evaluated only if some lane selects
  * it: a truncated normal cut at 2 std never needs r > 5 (1-|y| < 3e-11), and
  * whole vectors often stay central. */
 FI_INLINE vd fi_erfinv(vd y)
 {
     vd a = fi_abs_d(y);
-    vi64 central = a <= 0.85;
+    vi64 central = erfinv_is_central(a);
     vd x = v_any64(central) ? erfinv_central(a) : a;
     if (v_any64(~central)) {
-        /* 1-|y| is exact for |y| >= 0.5 */
-        vd r = v_sqrt_d(-fi_log(0.5 * (1.0 - a)));
-        vi64 near = r <= 5.0;
+        vd r = erfinv_tail_r(a);
+        vi64 far = erfinv_is_far(r);
         vd xt = erfinv_tail_near(r);
-        if (v_any64(~near))
-            xt = v_sel_d(near, xt, erfinv_tail_far(r));
+        if (v_any64(far))
+            xt = v_sel_d(far, erfinv_tail_far(r), xt);
         x = v_sel_d(central, x, xt);
     }
     return fi_sign_d(x, y);

@@ -241,9 +241,22 @@ FI_INLINE void truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *
     const float mean = c->af, std = c->bf, erf_c = c->ef;
     const vf bound = v_bcast_f(c->cf);
     vu32 x[FI_STEP_VECS];
+    vf y[FI_STEP_VECS], w[FI_STEP_VECS], p[FI_STEP_VECS];
+    vi32 tail = (vi32){0};  /* some lane of the step is in the tail */
     philox_lanes_words(&c->philox, block0, x, 0, nvecs);
+    /* fi_erfinvf, with its one branch taken for the whole step (see fimath.h) */
+#pragma GCC unroll 8
     for (int v = 0; v < nvecs; v++) {
-        vf z = FI_SQRT2_F * fi_erfinvf(symmetric_f32(x[v]) * erf_c);
+        y[v] = symmetric_f32(x[v]) * erf_c;
+        w[v] = erfinvf_w(fi_absf(y[v]));
+        p[v] = erfinvf_central(w[v]);
+        tail |= erfinvf_in_tail(w[v]);
+    }
+    if (v_any32(tail))
+        for (int v = 0; v < nvecs; v++)
+            p[v] = v_sel_f(erfinvf_in_tail(w[v]), erfinvf_tail(w[v]), p[v]);
+    for (int v = 0; v < nvecs; v++) {
+        vf z = FI_SQRT2_F * erfinvf_finish(p[v], y[v]);
         x[v] = (vu32)(mean + std * v_max_f(v_min_f(z, bound), -bound));
     }
     put(dst, x, streaming, nvecs);
@@ -255,9 +268,34 @@ FI_INLINE void truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *
     const double mean = c->ad, std = c->bd, erf_c = c->ed;
     const vd bound = v_bcast_d(c->cd);
     vu32 x[FI_STEP_VECS];
+    vd y[FI_STEP_VECS], a[FI_STEP_VECS], e[FI_STEP_VECS];
+    vi64 tail = (vi64){0}, far = (vi64){0};  /* some lane of the step is in them */
     philox_lanes_words(&c->philox, block0, x, 1, nvecs);
+    /* fi_erfinv, with its branches taken for the whole step (see fimath.h) */
+#pragma GCC unroll 8
     for (int v = 0; v < nvecs; v++) {
-        vd z = FI_SQRT2_D * fi_erfinv(symmetric_f64(raw64(x[v])) * erf_c);
+        y[v] = symmetric_f64(raw64(x[v])) * erf_c;
+        a[v] = fi_abs_d(y[v]);
+        e[v] = erfinv_central(a[v]);
+        tail |= ~erfinv_is_central(a[v]);
+    }
+    if (v_any64(tail)) {
+        vd r[FI_STEP_VECS];
+#pragma GCC unroll 8
+        for (int v = 0; v < nvecs; v++) {
+            r[v] = erfinv_tail_r(a[v]);
+            far |= erfinv_is_far(r[v]);
+        }
+#pragma GCC unroll 8
+        for (int v = 0; v < nvecs; v++) {
+            vd xt = erfinv_tail_near(r[v]);
+            if (v_any64(far))
+                xt = v_sel_d(erfinv_is_far(r[v]), erfinv_tail_far(r[v]), xt);
+            e[v] = v_sel_d(erfinv_is_central(a[v]), e[v], xt);
+        }
+    }
+    for (int v = 0; v < nvecs; v++) {
+        vd z = FI_SQRT2_D * fi_sign_d(e[v], y[v]);
         x[v] = (vu32)(mean + std * v_max_d(v_min_d(z, bound), -bound));
     }
     put(dst, x, streaming, nvecs);
@@ -293,8 +331,8 @@ STEPS(step_uniform_f64_scaled, uniform_f64_scaled, )
 STEPS(step_uniform_f64_centered, uniform_f64_centered, )
 STEPS(step_normal_f32, normal_f32, FI_INTERLEAVE_CHAINS)
 STEPS(step_normal_f64, normal_f64, FI_INTERLEAVE_CHAINS)
-STEPS(step_truncated_normal_f32, truncated_normal_f32, )
-STEPS(step_truncated_normal_f64, truncated_normal_f64, )
+STEPS(step_truncated_normal_f32, truncated_normal_f32, FI_INTERLEAVE_CHAINS)
+STEPS(step_truncated_normal_f64, truncated_normal_f64, FI_INTERLEAVE_CHAINS)
 
 /* Elements first .. first + take - 1 of a small step at block, to out. */
 FI_INLINE void small_part(const kernel_ctx *c, uint64_t block, uint64_t first, uint64_t take,
