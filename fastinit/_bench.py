@@ -186,7 +186,10 @@ def peak_memory(gib=1.0):
     n = int(gib * (1 << 30)) // 4
     result = {}
     for scheme in ("glorot_uniform", "he_normal", "truncated_normal"):
+        # From the folder that holds this fastinit: `python -c` imports from its working
+        # directory first, and a checkout's top holds the uncompiled source tree.
         run = subprocess.run([sys.executable, "-c", PEAK_SCRIPT, scheme, str(n)],
+                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(fastinit.__file__))),
                              capture_output=True, text=True, check=True)
         result[scheme] = float(run.stdout.strip())
     return result
