@@ -48,9 +48,11 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     if not whole:
         global_shape, origin = _buffers.check_region(shape, global_shape, origin)
     kind, args = plan(scheme, params, arr.dtype, shape if whole else global_shape)
+    # The dtype is checked by now, not yet whether arr may be written: the binding
+    # checks that, but a fresh stream must not be used up, nor NumPy write, first.
+    if (type(stream) is not int or kind not in ENGINE_KINDS) and not arr.flags.writeable:
+        _buffers.writable_view(array)  # raises the error that says what to do
     if type(stream) is not int:
-        if not arr.flags.writeable:
-            _buffers.writable_view(array)  # refuses it before a stream is used up
         stream = next(stream)
     if kind in ENGINE_KINDS:
         try:
@@ -59,7 +61,6 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
             _buffers.writable_view(array)  # raises the error that says what to do
             raise
         return array
-    arr = _buffers.writable_view(array)  # checked in full: NumPy writes these two kinds
     if kind == "constant":
         arr[...] = args[0]
     elif whole:
