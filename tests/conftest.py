@@ -44,3 +44,22 @@ def run_python(code, timeout=120, **env):
     return subprocess.run([sys.executable, "-c", code], env=env,
                           cwd=os.path.dirname(os.path.abspath(__file__)),
                           capture_output=True, text=True, timeout=timeout)
+
+
+# CI's installed-wheel step installs every optional dependency and sets FASTINIT_NO_SKIP=1:
+# there a skipped test means an integration went untested, so the run fails and says which.
+def _skipped(config):
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    return reporter.stats.get("skipped", []) if reporter is not None else []
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if os.environ.get("FASTINIT_NO_SKIP") == "1" and _skipped(config):
+        terminalreporter.section("FASTINIT_NO_SKIP=1: skipped tests fail this run")
+        for report in _skipped(config):
+            terminalreporter.line(f"{report.nodeid}: {report.longrepr}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("FASTINIT_NO_SKIP") == "1" and _skipped(session.config):
+        session.exitstatus = 1
