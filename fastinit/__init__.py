@@ -34,6 +34,7 @@ from .api import fill, get_config, random_raw, sample  # noqa: E402
 from .fans import compute_fans  # noqa: E402
 from .gain import calculate_gain  # noqa: E402
 from .generator import Generator, default_generator, seed  # noqa: E402
+from .propagation import propagate  # noqa: E402
 
 __all__ = ["Generator", "calculate_gain", "compute_fans", "default_generator", "fill",
-           "get_config", "random_raw", "sample", "schemes", "seed", "__version__"]
+           "get_config", "propagate", "random_raw", "sample", "schemes", "seed", "__version__"]

@@ -54,7 +54,7 @@ def positive(name, value):
 
 
 def fan(name, value):
-    """A fan given by the user: an int >= 1."""
+    """An int >= 1 given by the user: a fan, or a count such as propagate's depth."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a positive int, got a bool")
     try:

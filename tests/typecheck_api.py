@@ -32,3 +32,8 @@ fastinit.fill(w, 42)  # type: ignore[arg-type]
 fastinit.calculate_gain("relu", "0.1")  # type: ignore[arg-type]
 fastinit.Generator(1).seed = 2  # type: ignore[misc]
 _engine.simd_select(3)  # type: ignore[arg-type]
+
+report = fastinit.propagate(4, 16, activation="relu", schemes=["he_normal", "normal:std=0.1"],
+                            batch=8, seed=1, dtype="float64")
+act_std: npt.NDArray[np.float64] = report.traces["he_normal"].activation_std
+fastinit.propagate(4, 16, activation="relu", schemes=[("small", "normal", {"std": 0.01})])
