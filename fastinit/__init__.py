@@ -30,11 +30,12 @@ def _choose_simd():
 _choose_simd()
 
 from . import schemes  # noqa: E402
+from .auditing import audit  # noqa: E402
 from .api import fill, get_config, random_raw, sample  # noqa: E402
 from .fans import compute_fans  # noqa: E402
 from .gain import calculate_gain  # noqa: E402
 from .generator import Generator, default_generator, seed  # noqa: E402
 from .propagation import propagate  # noqa: E402
 
-__all__ = ["Generator", "calculate_gain", "compute_fans", "default_generator", "fill",
+__all__ = ["Generator", "audit", "calculate_gain", "compute_fans", "default_generator", "fill",
            "get_config", "propagate", "random_raw", "sample", "schemes", "seed", "__version__"]

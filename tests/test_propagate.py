@@ -240,6 +240,7 @@ def test_import_fastinit_and_running_the_tools_import_no_optional_library():
     run = run_python(
         "import sys, numpy as np, fastinit\n"
         "fastinit.propagate(2, 8, activation='gelu', batch=4, schemes=['he_normal'])\n"
+        "fastinit.audit({'w': np.ones((4, 4))})\n"
         "print(sorted(m for m in ('matplotlib', 'torch', 'safetensors', 'ml_dtypes', 'scipy',"
         " 'jax') if m in sys.modules))")
     assert run.returncode == 0, run.stderr

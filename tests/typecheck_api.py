@@ -37,3 +37,7 @@ report = fastinit.propagate(4, 16, activation="relu", schemes=["he_normal", "nor
                             batch=8, seed=1, dtype="float64")
 act_std: npt.NDArray[np.float64] = report.traces["he_normal"].activation_std
 fastinit.propagate(4, 16, activation="relu", schemes=[("small", "normal", {"std": 0.01})])
+audited = fastinit.audit({"w": w}, layout="keras", activation="tanh")
+matches: tuple[str, ...] = audited["w"].matches
+flag_codes: list[str] = [f.code for row in audited.flagged for f in row.flags]
+fastinit.audit([("w", w)], layout="torch")
