@@ -332,3 +332,69 @@ def test_bad_arguments_say_what_is_wrong(args, kwargs, error, words):
     with pytest.raises(error, match=words):
         fastinit.audit(*args, **kwargs)
 
+
+# ---- checkpoints -------------------------------------------------------------------------
+
+def checkpoint_tensors():
+    """A small model in the torch layout with one of each kind of row, and its traps."""
+    return {
+        "embed.weight": fastinit.sample((1000, 64), "normal", std=0.02, seed=1),
+        "layers.0.weight": fastinit.sample((256, 64), "he_uniform", layout="torch", seed=2),
+        "layers.0.bias": np.zeros(256, np.float32),
+        "layers.1.weight": fastinit.sample((64, 256), "glorot_normal", layout="torch",
+                                           seed=3).astype(np.float16),
+        "layers.1.bias": np.zeros((64, 256), np.float64),
+        "norm.weight": np.ones(64, np.float32),
+        "steps": np.array([12], np.int64),
+    }
+
+
+def test_a_safetensors_file_is_audited_like_the_arrays_it_holds(tmp_path):
+    numpy_writer = pytest.importorskip("safetensors.numpy")
+    from fastinit._read_safetensors import read_safetensors
+    tensors = checkpoint_tensors()
+    numpy_writer.save_file(tensors, tmp_path / "model.safetensors", metadata={"by": "test"})
+    read = read_safetensors(tmp_path / "model.safetensors")
+    assert sorted(read) == sorted(tensors)
+    from_file = fastinit.audit(read, layout="torch")
+    from_memory = fastinit.audit(tensors, layout="torch")
+    assert sorted(from_file.rows, key=lambda r: r.name) == sorted(from_memory.rows,
+                                                                  key=lambda r: r.name)
+    assert from_file["layers.0.weight"].matches == ("he_uniform",)
+    assert from_file["layers.1.weight"].matches == ("glorot_normal",)
+    assert codes(from_file["layers.1.bias"]) == ["zero"]
+    assert from_file["steps"].note == "not floating point (int64)"
+
+
+def test_bfloat16_in_a_safetensors_file_is_widened_exactly(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch_writer = pytest.importorskip("safetensors.torch")
+    from fastinit._read_safetensors import read_safetensors
+    w = torch.from_numpy(fastinit.sample((128, 384), "he_normal", layout="torch",
+                                         seed=9)).to(torch.bfloat16)
+    torch_writer.save_file({"w": w, "b": torch.zeros(128, dtype=torch.bfloat16)},
+                           tmp_path / "bf16.safetensors")
+    read = read_safetensors(tmp_path / "bf16.safetensors")
+    widened = (read["w"].values.astype(np.uint32) << 16).view(np.float32)
+    np.testing.assert_array_equal(widened, w.float().numpy())  # the same values, bit for bit
+    report = fastinit.audit(read, layout="torch")
+    assert report["w"].matches == ("he_normal",) and report["w"].dtype == "bfloat16"
+    assert report["w"] == fastinit.audit({"w": w}, layout="torch")["w"]
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda b: b[:5], "not a safetensors file"),
+    (lambda b: (2**40).to_bytes(8, "little") + b[8:], "not a safetensors file"),
+    (lambda b: b[:8] + b"}" + b[9:], "header is not JSON"),
+    (lambda b: b[:-4], "a truncated file"),
+])
+def test_a_damaged_safetensors_file_is_refused_with_its_name(tmp_path, damage, words):
+    numpy_writer = pytest.importorskip("safetensors.numpy")
+    from fastinit._read_safetensors import FormatError, read_safetensors
+    good = tmp_path / "good.safetensors"
+    numpy_writer.save_file({"w": np.ones((4, 4), np.float32)}, good)
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(damage(good.read_bytes()))
+    with pytest.raises(FormatError, match=words) as error:
+        read_safetensors(bad)
+    assert str(bad) in str(error.value)
