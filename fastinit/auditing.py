@@ -31,8 +31,7 @@ import dataclasses
 import functools
 import math
 import statistics
-from typing import (Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
-                    Union)
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import numpy as np
 
@@ -43,8 +42,8 @@ ALPHA = 1e-4           # level of each test
 MIN_VALUES = 100       # fewer values than this are described, not matched
 MAX_NORMAL_CAP = 5.0   # see the module docstring
 CHUNK = 1 << 20        # values read at a time: a memory-mapped checkpoint is not loaded whole
-_Z = -statistics.NormalDist().inv_cdf(ALPHA / 2)
 _PHI = statistics.NormalDist()
+_Z = -_PHI.inv_cdf(ALPHA / 2)  # two-sided: 3.89
 
 
 # ---- the known schemes ------------------------------------------------------------------

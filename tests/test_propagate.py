@@ -44,7 +44,10 @@ def reference_pass(depth, width, activation, scheme, params, batch, seed, dtype=
     for w, z in zip(reversed(ws), reversed(zs)):
         gs.append(((gs[-1] * df(z)).astype(dtype) @ w.T).astype(dtype))
     gs.reverse()
-    std = lambda a: np.sqrt(np.mean((a.astype(np.float64) - a.astype(np.float64).mean()) ** 2))  # noqa: E731
+
+    def std(a):
+        a = a.astype(np.float64)
+        return np.sqrt(np.mean((a - a.mean()) ** 2))
     dead = [np.sum(~np.any(h != 0, axis=0)) / width for h in hs]
     return [std(h) for h in hs], [std(g) for g in gs], dead
 
