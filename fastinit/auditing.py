@@ -489,9 +489,16 @@ def _judge(name, raw, layout):
 
 # ---- the activation check ---------------------------------------------------------------
 
+NEAR = 0.05  # for the activation check, a weight within 5% of its nearest scheme's std is that
+
+
 def _matched(row, layout):
-    """The known schemes (with their draws) among the row's matches."""
-    return [(k, d) for k, d in known_draws(row.shape, layout) if k.label in row.matches]
+    """The known schemes (with their draws) that the row matches, or its nearest one if
+    their stds are within NEAR (a generator with a small bias, e.g. one that rounds its
+    uniforms to bfloat16, fails the exact tests but was still meant to be that scheme)."""
+    near = row.nearest is not None and abs(row.ratio - 1) <= NEAR
+    labels = row.matches or ((row.nearest,) if near else ())
+    return [(k, d) for k, d in known_draws(row.shape, layout) if k.label in labels]
 
 
 def _layers_to_vanish(fan_in, variance):
@@ -508,7 +515,7 @@ def _suitability_flag(row, activation, weights, layout):
     if not families or None in families:
         return None
     suited = _activations.SUITED[activation]
-    scheme = " / ".join(row.matches)
+    scheme = " / ".join(row.matches) or f"{row.nearest} x{row.ratio:.3g}"
     if suited != "he" and families == {"he"}:
         fix = "lecun_*" if activation == "selu" else "glorot_*"
         saturates = " until it saturates" if activation in ("tanh", "sigmoid") else ""
@@ -554,7 +561,8 @@ def audit(tensors: Tensors, *, layout: str = "keras",
         is deep for it: when it holds at least as many weight tensors as such layers
         take to bring the signal below 1e-3 of its start in a plain stack (each
         multiplies its variance by fan_in * var / 2: on square layers 20 for Glorot,
-        8 for PyTorch's default).
+        8 for PyTorch's default). A weight that matches nothing counts here as its
+        nearest scheme if their stds differ by less than 5%.
 
     Returns
     -------

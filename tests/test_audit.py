@@ -169,6 +169,21 @@ def test_torch_init_functions_are_recognised_as_the_schemes_they_are():
     assert report["embedding"].matches == ("normal(std=1)",)
 
 
+def test_jax_initializers_are_recognised_in_the_keras_layout():
+    jax = pytest.importorskip("jax")
+    init = jax.nn.initializers
+    made = {"glorot_uniform": init.glorot_uniform(),
+            "he_normal(truncated=True)": init.he_normal(),  # JAX truncates, as Keras does
+            "lecun_normal(truncated=True)": init.lecun_normal(), "he_uniform": init.he_uniform(),
+            "orthogonal": init.orthogonal()}
+    key = jax.random.PRNGKey(0)
+    tensors = {label: fn(jax.random.fold_in(key, k), (3, 3, 64, 128), "float32")
+               for k, (label, fn) in enumerate(made.items())}
+    report = fastinit.audit(tensors)
+    for label in made:
+        assert report[label].matches == (label,), report[label]
+
+
 def test_bfloat16_and_float16_tensors_are_read_and_recognised():
     torch = pytest.importorskip("torch")
     w = fastinit.sample((256, 512), "he_uniform", layout="torch", seed=2)
@@ -274,6 +289,13 @@ def test_he_under_tanh_is_flagged_at_any_depth():
                                                       activation="relu").rows)
     assert all(codes(r) == [] for r in fastinit.audit(stack("glorot_uniform", 30),
                                                       activation="tanh").rows)
+    near = fastinit.audit({"w": fastinit.sample((256, 256), "he_normal", seed=0) * 1.04},
+                          activation="tanh")["w"]
+    assert near.matches == () and codes(near) == ["unsuited"]  # judged as its nearest
+    assert near.flags[0].message.startswith("he_normal x1.04 under tanh")
+    far = fastinit.audit({"w": fastinit.sample((256, 256), "he_normal", seed=0) * 1.1},
+                         activation="tanh")["w"]
+    assert far.nearest == "he_normal" and codes(far) == []
 
 
 def test_glorot_under_relu_is_flagged_from_the_depth_where_the_signal_is_gone():
