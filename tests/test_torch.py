@@ -31,9 +31,11 @@ def test_non_contiguous_tensor_views():
                                   fastinit.fill(np.empty((15, 40)), "uniform", seed=3))
 
 
-@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.int32])
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int8, torch.uint8, torch.bool,
+                                   torch.complex64, torch.float8_e4m3fn])
 def test_other_tensor_dtypes_are_refused(dtype):
     t = torch.zeros(8, dtype=dtype)
-    with pytest.raises(TypeError, match="float32 or float64"):
+    with pytest.raises(TypeError, match=f"writes float32, float64, bfloat16 or float16; the "
+                                        f"tensor's dtype is {dtype}"):
         fastinit.fill(t, "uniform", seed=1)
-    assert (t == 0).all()
+    assert (t.view(torch.uint8) == 0).all()
