@@ -119,7 +119,7 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
         explain()
     if type(stream) is not int:
         stream = next(stream)
-    if dtype.narrow:  # written as its bits: NumPy may have no dtype for it
+    if dtype.narrow:  # written as its bits: NumPy may have no dtype for it (bfloat16)
         arr = arr.view(dtype.bits)
     if kind in ENGINE_KINDS:
         try:
@@ -136,6 +136,8 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
     else:
         box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
         values = orthogonal(global_shape, *args, seed, stream, threads)[box]
-    if dtype.narrow:  # float64 -> the float dtype drawn -> the narrow one, each rounded once
-        values = _engine.round_narrow(np.asarray(values, dtype.draws), dtype.name)
-    arr[...] = values
+    # float64 -> the float dtype drawn -> a narrow one, each rounded once; written as
+    # bits, since arr may hold raw bytes (fill_as)
+    values = np.asarray(values, dtype.draws)
+    arr.view(dtype.bits)[...] = (_engine.round_narrow(values, dtype.name) if dtype.narrow
+                                 else values.view(dtype.bits))
