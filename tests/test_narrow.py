@@ -401,10 +401,10 @@ def bf16_midpoint_above(x):
 
 
 def test_bfloat16_normal_has_its_tails():
-    # PyTorch's CPU bfloat16 randn never goes below about -3.5; rounding float32
-    # values must keep the tails. Values whose bfloat16 is beyond the bfloat16
-    # value t nearest 4 (4.5) are the float32 values beyond t's midpoint to the next
-    # one up: their count is binomial(N, 2 sf(midpoint)); allow 5 standard deviations.
+    # A generator that draws in bfloat16 can lose the tails; rounding float32 values
+    # must keep them. Values whose bfloat16 is beyond the bfloat16 value t nearest 4
+    # (4.5) are the float32 values beyond t's midpoint to the next one up: each tail's
+    # count is binomial(N, sf(midpoint)); allow 5 standard deviations.
     n = 10**7
     x = bf16_values(narrow_fill(n, "bfloat16", "normal", seed=2024))
     for level in (4.0, 4.5):
