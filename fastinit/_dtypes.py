@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,21 +32,18 @@ class DType:
     safetensors: str    # its name in safetensors headers: "F32", "F64", "BF16", "F16"
     torch: str          # its attribute in torch: torch.bfloat16 is getattr(torch, "bfloat16")
     numpy_module: str   # where its NumPy scalar type lives: numpy, or ml_dtypes for bfloat16
+    # Derived from the above once (every fill reads them):
+    narrow: bool = field(init=False)    # its values are those of the dtype it draws, rounded
+    bits: np.dtype = field(init=False)  # an unsigned integer NumPy dtype of its size
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "narrow", self.name != self.draws)
+        object.__setattr__(self, "bits", np.dtype(f"u{self.itemsize}"))
 
     @property
     def params(self) -> str:
         """The dtype its parameters are rounded to (STREAM.md): the one it draws."""
         return self.draws
-
-    @property
-    def narrow(self) -> bool:
-        """A narrow dtype: its values are those of the dtype it draws, rounded."""
-        return self.name != self.draws
-
-    @property
-    def bits(self) -> np.dtype:
-        """An unsigned integer NumPy dtype of the same size, to hold the raw bits."""
-        return np.dtype(f"u{self.itemsize}")
 
     def numpy(self) -> np.dtype:
         """Its NumPy dtype; bfloat16's comes from ml_dtypes, imported now.

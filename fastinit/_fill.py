@@ -47,8 +47,7 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     dtype = _dtypes.NATIVE.get(arr.dtype) if type(arr) is np.ndarray else None
     if dtype is None:
         arr, dtype = _buffers.writable_view(array)
-    _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin,
-           lambda: _buffers.writable_view(array))
+    _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, array)
     return array
 
 
@@ -96,18 +95,16 @@ def fill_as(out, dtype, scheme, params, seed, stream, threads, global_shape, ori
     if out.dtype.itemsize != dtype.itemsize or not out.dtype.isnative:
         raise TypeError(f"fill_as: a {dtype.name} fill needs items of {dtype.itemsize} bytes "
                         f"in native byte order; got dtype {out.dtype.str}")
-
-    def explain():
-        if not out.flags.writeable:
-            raise ValueError("fill_as: out is read-only")
-    explain()
-    _write(out, dtype, scheme, params, seed, stream, threads, global_shape, origin, explain)
+    if not out.flags.writeable:
+        raise ValueError("fill_as: out is read-only")
+    _write(out, dtype, scheme, params, seed, stream, threads, global_shape, origin, None)
     return out
 
 
-def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, explain):
-    """Writes arr as an array of the _dtypes row dtype. explain() raises the error
-    that says why arr cannot be written, if it cannot."""
+def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, source):
+    """Writes arr as an array of the _dtypes row dtype. source: what the user passed
+    to fill, which _buffers.writable_view explains a refusal of; None if arr was
+    checked already (fill_as)."""
     shape = arr.shape
     whole = global_shape is None and origin is None
     if not whole:
@@ -116,7 +113,7 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
     # The dtype is checked by now, not yet whether arr may be written: the binding
     # checks that, but a fresh stream must not be used up, nor NumPy write, first.
     if (type(stream) is not int or kind not in ENGINE_KINDS) and not arr.flags.writeable:
-        explain()
+        _buffers.writable_view(source)  # raises the error that says what to do
     if type(stream) is not int:
         stream = next(stream)
     if dtype.narrow:  # written as its bits: NumPy may have no dtype for it (bfloat16)
@@ -126,7 +123,8 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
             _engine.fill_buffer(arr, dtype.code, kind, *args, seed, stream, global_shape, origin,
                                 threads)
         except (BufferError, ValueError, TypeError):
-            explain()
+            if source is not None:
+                _buffers.writable_view(source)  # raises the error that says what to do
             raise
         return
     if kind == "constant":
