@@ -2,9 +2,10 @@
  * even, in integer arithmetic on the bits: the same on every path (STREAM.md,
  * "Narrow formats"). NaN cannot arise in a fill and is not handled: what
  * these give for it is unspecified. Each returns, in each 32-bit lane, the
- * narrow value's 16 bits: bfloat16 in the high half (so its rounded float32
- * is the lane itself), float16 in the low half; a path's v_pack_hi16 or
- * v_pack_lo16 then packs two vectors' lanes into one vector, in order. */
+ * narrow value's 16 bits: bfloat16 in the high half (the low half is what the
+ * rounding left there), float16 in the low half (the high half zero); a
+ * path's v_pack_hi16 or v_pack_lo16 then packs two vectors' lanes into one
+ * vector, in order. */
 #ifndef FASTINIT_NARROW_H
 #define FASTINIT_NARROW_H
 
