@@ -45,6 +45,7 @@ typedef struct kernel_ctx {
     step_fn step, small_step;
     unsigned size, per_block;  /* bytes per element, elements per block */
     int hardware;              /* narrow dtypes: round with conversion instructions */
+    int subnormals;            /* some value may be a float32 subnormal */
 } kernel_ctx;
 
 _Static_assert(sizeof(kernel_ctx) <= FI_KERNEL_CTX_BYTES && _Alignof(kernel_ctx) <= 64,
@@ -64,6 +65,7 @@ static void ctx_init(kernel_ctx *c, const fi_dist *d)
     c->scale_f = c->bf * 0x1p-24f;
     c->scale_d = c->bd * 0x1p-53;
     c->hardware = 0;
+    c->subnormals = 1;
 }
 
 /* m = 2k + 1 - 2^24 for k = x >> 8, as a float (exact). The arithmetic shift
@@ -130,12 +132,13 @@ enum { OUT_F32, OUT_BF16, OUT_F16, OUTS };
 
 /* The step's float32 values y (as bits) rounded to the narrow dtype of out:
  * twice as many lanes per vector, so h gets half as many vectors. */
-FI_INLINE void narrow(const vu32 *y, vu32 *h, const int nvecs, const int out, int hardware)
+FI_INLINE void narrow(const vu32 *y, vu32 *h, const int nvecs, const int out, int hardware,
+                      int subnormals)
 {
 #ifdef FI_HW_BF16
     /* The instruction flushes subnormals (only tiny parameters give them) to
      * zero: a step with one rounds in integers. */
-    if (out == OUT_BF16 && hardware && !v_any_subnormal_f(y, nvecs)) {
+    if (out == OUT_BF16 && hardware && !(subnormals && v_any_subnormal_f(y, nvecs))) {
         for (int v = 0; v < nvecs; v += 2)
             h[v / 2] = v_bf16_hw((vf)y[v], (vf)y[v + 1]);
         return;
@@ -149,6 +152,7 @@ FI_INLINE void narrow(const vu32 *y, vu32 *h, const int nvecs, const int out, in
     }
 #endif
     (void)hardware;
+    (void)subnormals;
     for (int v = 0; v < nvecs; v += 2) {
         if (out == OUT_F16)
             h[v / 2] = v_pack_lo16(f16_in_low_half((vf)y[v]), f16_in_low_half((vf)y[v + 1]));
@@ -165,7 +169,7 @@ FI_INLINE void put_f32(const kernel_ctx *c, char *dst, const vu32 *y, int stream
         put(dst, y, streaming, nvecs);
     } else {
         vu32 h[FI_STEP_VECS / 2];
-        narrow(y, h, nvecs, out, c->hardware);
+        narrow(y, h, nvecs, out, c->hardware, c->subnormals);
         put(dst, h, streaming, nvecs / 2);
     }
 }
@@ -522,10 +526,13 @@ static void prepare_fill(const fi_dist *d, fi_kernel_ctx *k)
     ctx_init(c, d);
     const step_fn *steps;
     if (dtype->draws == FI_FLOAT32) {
-        const step_fn (*outs)[2] =
-            d->kind == FI_UNIFORM ? uniform32[uniform_form(c->af, c->bf, c->scale_f, 0x1p24)]
-                                  : others32[d->kind];
+        const int form = uniform_form(c->af, c->bf, c->scale_f, 0x1p24);
+        const step_fn (*outs)[2] = d->kind == FI_UNIFORM ? uniform32[form] : others32[d->kind];
         steps = outs[out_of(d->dtype)];
+        /* A centered uniform value is scale m with |m| >= 1, never below |scale|:
+         * every symmetric uniform scheme, checked for subnormals for nothing. */
+        c->subnormals = !(d->kind == FI_UNIFORM && form == UNIFORM_CENTERED &&
+                          (c->scale_f >= 0x1p-126f || c->scale_f <= -0x1p-126f));
     } else {
         steps = d->kind == FI_UNIFORM ? uniform64[uniform_form(c->ad, c->bd, c->scale_d, 0x1p53)]
                                       : others64[d->kind];
@@ -591,7 +598,7 @@ static void round_run(fi_dtype dtype, const float *in, uint16_t *out, size_t n)
         const size_t take = n - i < lanes ? n - i : lanes;
         vu32 y[FI_STEP_VECS] = {{0}}, h[FI_STEP_VECS / 2];
         memcpy(y, in + i, take * sizeof *in);
-        narrow(y, h, SMALL_VECS, how, hw);
+        narrow(y, h, SMALL_VECS, how, hw, 1);
         memcpy(out + i, h, take * sizeof *out);
     }
 }

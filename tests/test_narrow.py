@@ -264,7 +264,11 @@ def test_constants_keep_the_sign_of_zero(dtype):
 def test_extreme_values_round_to_subnormals_and_infinities():
     # float32 subnormals (bfloat16 keeps them: the instruction would flush them), and
     # float16 subnormals and overflow (values past 65520 are infinities in float16)
+    # (uniform +-2^-118: half 2^-24 = 2^-142 exactly, so the centered kernel, whose
+    # values m 2^-142 are subnormal for |m| < 2^16, one in 256; +-2^-100: never)
     cases = [("uniform", dict(low=-1e-40, high=1e-40)), ("normal", dict(std=1e-39)),
+             ("uniform", dict(low=-2.0**-118, high=2.0**-118)),
+             ("uniform", dict(low=-2.0**-100, high=2.0**-100)),
              ("normal", dict(std=2e-6)), ("normal", dict(mean=60000.0, std=4000.0))]
     for scheme, params in cases:
         f = f32_fill(10_000, scheme, **params)
