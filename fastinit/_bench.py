@@ -69,7 +69,7 @@ def numpy_he_normal(rng, buf):
     buf *= math.sqrt(2 / fans(buf)[0])
 
 
-def fill(scheme, **params):
+def fill_with(scheme, **params):
     """fastinit's fill of buf (the dtype's NumPy dtype, or its bits for bfloat16) as
     dtype: _fill.fill_as, the code behind fastinit.fill, less a microsecond of checks."""
     return lambda buf, dtype, t: _fill.fill_as(buf, dtype, scheme, params, 1, 0, t, None, None)
@@ -77,11 +77,11 @@ def fill(scheme, **params):
 
 CASES = {
     # name: (fastinit call, NumPy call or None, torch.nn.init call or None)
-    "glorot_uniform": (fill("glorot_uniform"), numpy_glorot_uniform,
+    "glorot_uniform": (fill_with("glorot_uniform"), numpy_glorot_uniform,
                        lambda torch, w: torch.nn.init.xavier_uniform_(w)),
-    "he_normal": (fill("he_normal"), numpy_he_normal,
+    "he_normal": (fill_with("he_normal"), numpy_he_normal,
                   lambda torch, w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
-    "truncated_normal": (fill("truncated_normal", std=TRUNC_STD, bound=2.0),
+    "truncated_normal": (fill_with("truncated_normal", std=TRUNC_STD, bound=2.0),
                          None,  # NumPy's Generator has no truncated normal
                          lambda torch, w: torch.nn.init.trunc_normal_(
                              w, std=TRUNC_STD, a=-2 * TRUNC_STD, b=2 * TRUNC_STD)),
