@@ -1,9 +1,9 @@
 """Every float32 bit pattern but the NaNs (2^32 - 2^24 of them), rounded to float16 and
 bfloat16 by fastinit on every SIMD path this CPU runs, both ways (integer arithmetic and
 the CPU's conversion instructions), against NumPy's astype(np.float16) and ml_dtypes'
-(or torch's) bfloat16 cast. Not collected by pytest: it takes about ten minutes per
-path on one idle core. tests/test_narrow.py checks the same on every rounding boundary
-of every exponent and a million random patterns.
+(or torch's) bfloat16 cast. Not collected by pytest: it takes about twenty minutes on
+one core for three paths. tests/test_narrow.py checks the same on every rounding
+boundary of every exponent and a million random patterns.
 
 usage: python tests/exhaustive_rounding.py   (from outside the checkout's top, or with
 the extension built in place)
