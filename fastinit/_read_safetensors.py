@@ -11,14 +11,16 @@ import os
 
 import numpy as np
 
+from . import _dtypes
 from .auditing import Raw
 
 MAX_HEADER_BYTES = 100_000_000  # what safetensors itself accepts
 
-# safetensors' dtype code -> (NumPy dtype of the stored values, the dtype's name).
-# BF16 is read as its uint16 bits (the audit widens them to float32 exactly).
-FLOATS = {"F64": ("<f8", "float64"), "F32": ("<f4", "float32"), "F16": ("<f2", "float16"),
-          "BF16": ("<u2", "bfloat16")}
+# safetensors' dtype code -> (NumPy dtype of the stored values, the dtype's name): the
+# float dtypes from fastinit's table, bfloat16 (no NumPy dtype of NumPy's own) as its bits,
+# which the audit widens to float32 exactly; other dtypes only to be listed as skipped.
+FLOATS = {row.safetensors: (np.dtype(row.name) if row.numpy_module == "numpy" else row.bits,
+                            row.name) for row in _dtypes.BY_NAME.values()}
 OTHERS = {"I64": ("<i8", "int64"), "I32": ("<i4", "int32"), "I16": ("<i2", "int16"),
           "I8": ("i1", "int8"), "U64": ("<u8", "uint64"), "U32": ("<u4", "uint32"),
           "U16": ("<u2", "uint16"), "U8": ("u1", "uint8"), "BOOL": ("?", "bool")}
@@ -71,7 +73,7 @@ def read_safetensors(path):
             tensors[name] = Raw(None, shape, code, skip=f"a {code} tensor: not read")
             continue
         stored, dtype = FLOATS.get(code) or OTHERS[code]
-        stored = np.dtype(stored)
+        stored = np.dtype(stored).newbyteorder("<")
         if end - begin != math.prod(shape) * stored.itemsize:
             raise FormatError(f"{path}: tensor {name!r} has {end - begin} bytes of data, but "
                               f"shape {list(shape)} of {code} needs "
@@ -80,5 +82,5 @@ def read_safetensors(path):
             tensors[name] = Raw(None, shape, dtype, skip=f"not floating point ({dtype})")
             continue
         values = data[start + begin:start + end].view(stored).reshape(shape)
-        tensors[name] = Raw(values, shape, dtype, bfloat16=code == "BF16")
+        tensors[name] = Raw(values, shape, dtype, bfloat16=dtype == "bfloat16")
     return tensors

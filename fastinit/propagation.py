@@ -244,8 +244,9 @@ def propagate(depth: int, width: int, *, activation: str, schemes: Sequence[Sche
         stream "layer.<l>" (l = 1..depth), the same streams for every scheme, so the
         schemes differ only in their distribution and scale.
     dtype : str or dtype
-        The dtype the weights are drawn in. The forward and backward passes run in
-        float32 (NumPy's matmul), or in float64 when dtype is float64.
+        The dtype the weights are drawn in (float32, float64, bfloat16, float16:
+        what the model stores). The forward and backward passes run in float32
+        (NumPy's matmul), or in float64 when dtype is float64.
 
     Returns
     -------

@@ -28,14 +28,16 @@ REFERENCE = {
 }
 
 
-def reference_pass(depth, width, activation, scheme, params, batch, seed, dtype=np.float32):
+def reference_pass(depth, width, activation, scheme, params, batch, seed, dtype=np.float32,
+                   weights_dtype=None):
     """activation std, gradient std and dead fraction per layer, recomputed here from the
     streams that propagate's docstring names."""
     f, df = REFERENCE[activation]
     x = fastinit.sample((batch, width), "normal", dtype=dtype, seed=seed, stream="input")
     g = fastinit.sample((batch, width), "normal", dtype=dtype, seed=seed, stream="gradient")
-    ws = [fastinit.sample((width, width), scheme, dtype=dtype, seed=seed, stream=f"layer.{l}",
-                          **params) for l in range(1, depth + 1)]
+    ws = [fastinit.sample((width, width), scheme, dtype=weights_dtype or dtype, seed=seed,
+                          stream=f"layer.{l}", **params).astype(dtype)
+          for l in range(1, depth + 1)]
     hs, zs = [x], []
     for w in ws:
         zs.append((hs[-1] @ w).astype(dtype))
@@ -125,6 +127,22 @@ def test_float64_weights_run_in_float64():
     np.testing.assert_allclose(report.traces["glorot_normal"].activation_std, act, rtol=1e-12)
     np.testing.assert_allclose(report.traces["glorot_normal"].gradient_std, grad, rtol=1e-12)
     assert report.dtype == "float64"
+
+
+@pytest.mark.parametrize("weights_dtype", ["bfloat16", "float16"])
+def test_narrow_weights_are_drawn_narrow_and_run_in_float32(weights_dtype):
+    if weights_dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")  # NumPy's bfloat16 arrays
+    report = fastinit.propagate(5, 32, activation="relu", batch=8, seed=3, dtype=weights_dtype,
+                                schemes=["he_uniform"])
+    act, grad, dead = reference_pass(5, 32, "relu", "he_uniform", {}, 8, 3,
+                                     weights_dtype=weights_dtype)
+    np.testing.assert_allclose(report.traces["he_uniform"].activation_std, act, rtol=1e-5)
+    np.testing.assert_allclose(report.traces["he_uniform"].gradient_std, grad, rtol=1e-5)
+    float32 = fastinit.propagate(5, 32, activation="relu", batch=8, seed=3,
+                                 schemes=["he_uniform"]).traces["he_uniform"]
+    assert not np.array_equal(float32.activation_std, act)  # the rounding was applied
+    assert report.dtype == weights_dtype
 
 
 def first_escape(stds, start, order):
