@@ -3,6 +3,8 @@
  * The work is the box's elements in row-major box order; a thread takes a
  * contiguous slice of it and walks it row by row. A row is a run of
  * consecutive logical indices, which the kernels fill in one call. */
+#include "baseline.h"
+
 #include <string.h>
 
 #include "erf_scalar.h"

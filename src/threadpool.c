@@ -19,6 +19,8 @@
  * happens to be, and beside the caller it would take turns with it instead of
  * running in parallel. */
 #define _GNU_SOURCE
+#include "baseline.h"
+
 #include "threadpool.h"
 
 #include <pthread.h>
