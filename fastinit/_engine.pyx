@@ -140,6 +140,11 @@ def eval_math(str fn, object x):
     return y
 
 
+def max_threads():
+    """The most threads a fill runs on (the CPUs of this machine); more are clamped."""
+    return fi_max_threads()
+
+
 def simd_current():
     return fi_simd_current().decode()
 

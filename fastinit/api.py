@@ -43,7 +43,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         is hashed. Default with a seed: 0.
     threads : int, optional
         Threads to use; default: FASTINIT_NUM_THREADS, else the CPUs this
-        process may run on. The values never depend on it.
+        process may run on. More than the CPUs of the machine are clamped to
+        that number (``get_config()["max_threads"]``). The values never depend
+        on it.
     global_shape, origin : tuple of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
@@ -92,11 +94,13 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
 
 
 def get_config() -> dict[str, Any]:
-    """How fastinit runs here: versions, SIMD path in use and available, default threads."""
+    """How fastinit runs here: versions, SIMD path in use and available, default and
+    most threads."""
     return {
         "version": __version__,
         "stream_version": _engine.STREAM_VERSION,
         "simd": _engine.simd_current(),
         "simd_available": _engine.simd_available(),
         "threads": _threads.DEFAULT,
+        "max_threads": _engine.max_threads(),
     }

@@ -57,6 +57,11 @@ uint64_t fi_region_size(const fi_region *r);
 void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64_t end,
                     int threads);
 
+/* The most threads a fill runs on: the number of CPUs of the machine (online
+ * ones, counted once). A fill asked for more runs on this many: more threads
+ * than CPUs cannot fill faster, and the values never depend on the count. */
+int fi_max_threads(void);
+
 /* Raw 32-bit words w = 4*block + offset, ..., count of them (offset < 4). */
 void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,
                    size_t count, uint32_t *out, int threads);

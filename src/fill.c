@@ -133,8 +133,8 @@ static int threads_for(uint64_t n, int threads)
         useful = 1;
     if (threads < 1)
         threads = 1;
-    if (threads > FI_MAX_THREADS)
-        threads = FI_MAX_THREADS;
+    if (threads > fi_max_threads())
+        threads = fi_max_threads();
     return useful < (uint64_t)threads ? (int)useful : threads;
 }
 
