@@ -8,6 +8,7 @@ functions (normal, truncated normal): compare those with a tolerance.
 """
 import hashlib
 import math
+from fractions import Fraction
 
 import numpy as np
 from scipy.special import erfinv
@@ -80,6 +81,23 @@ def open01(seed, stream, start, count, dtype):
     """u = (k + 0.5) 2^-p computed in dtype."""
     k, p = _k(seed, stream, start, count, dtype)
     return ((k.astype(dtype) + dtype(0.5)) * dtype(2.0**-p)).astype(dtype)
+
+
+def round_once(q, dtype):
+    """The value of dtype nearest to the rational q, ties to even. (dtype(float(q))
+    could round twice, through float64.)"""
+    x = dtype(float(q))
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    neighbours = [np.nextafter(x, dtype(-np.inf)), x, np.nextafter(x, dtype(np.inf))]
+    return min(neighbours, key=lambda v: (abs(Fraction(float(v)) - q),
+                                          int(np.array(v).view(bits)) & 1))
+
+
+def mid_half(low, high, dtype):
+    """uniform(low, high)'s mid = (low + high) / 2 and half = (high - low) / 2, each
+    rounded once to dtype from its exact value."""
+    low, high = Fraction(low), Fraction(high)
+    return round_once((low + high) / 2, dtype), round_once((high - low) / 2, dtype)
 
 
 def uniform(seed, stream, start, count, dtype, mid, half):
