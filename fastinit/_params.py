@@ -1,4 +1,4 @@
-"""Scheme parameters: checked, then rounded to the target dtype as STREAM.md says.
+"""Scheme parameters: checked, then rounded to the target dtype as docs/stream.md says.
 
 The C core takes each parameter already rounded once to float32 or float64;
 doing it here, in exact rational arithmetic, keeps the C side free of

@@ -83,7 +83,7 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
                start: int = 0) -> npt.NDArray[np.uint32]:
     """Raw 32-bit words start, ..., start + count - 1 of (seed, stream), as uint32.
 
-    Word w is word w % 4 of Philox4x32-10 block w // 4 (see STREAM.md).
+    Word w is word w % 4 of Philox4x32-10 block w // 4 (see docs/stream.md).
     """
     count = _streams.as_int(count, "count", RAW_WORDS + 1, "2**66]")
     start = _streams.as_int(start, "start", RAW_WORDS, "2**66")

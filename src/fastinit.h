@@ -1,7 +1,7 @@
 /* fastinit C core: the public API, with no Python in it.
  *
  * Every value written is the pure function of (seed, stream, logical index,
- * dtype, distribution) that ../shared/STREAM.md (stream version 1) defines;
+ * dtype, distribution) that docs/stream.md (stream version 1) defines;
  * threads, SIMD path and regions only decide who computes which value. */
 #ifndef FASTINIT_H
 #define FASTINIT_H

@@ -1,6 +1,7 @@
 """The C core (src/) built as a plain C program around a driver from tests/c/, by any C
 compiler, for the tests that compare builds by other compilers or for another
-architecture. The sources are every src/*.c, as setup.py builds them."""
+architecture, and the data file its drivers share with the Python tests. The sources
+are every src/*.c, as setup.py builds them."""
 import glob
 import os
 import shlex
@@ -41,3 +42,17 @@ def run(program, *args, runner=(), timeout=120):
                           timeout=timeout)
     assert done.returncode == 0, f"{program} {' '.join(map(str, args))}: {done.stderr}"
     return done.stdout
+
+
+def known_answers():
+    """(counter, key, output) of each line of tests/data/philox_kat.txt (Random123's
+    format: "philox4x32 10", 4 counter words, 2 key words, 4 output words, hex)."""
+    answers = []
+    with open(KAT_FILE, encoding="ascii") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                name, rounds, *words = line.split()
+                assert (name, rounds, len(words)) == ("philox4x32", "10", 10), line
+                w = tuple(int(x, 16) for x in words)
+                answers.append((w[0:4], w[4:6], w[6:10]))
+    return answers

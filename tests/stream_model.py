@@ -1,4 +1,4 @@
-"""A pure-Python (NumPy) model of ../shared/STREAM.md, written from the spec
+"""A pure-Python (NumPy) model of docs/stream.md, written from the spec
 alone and sharing no code with fastinit, so that tests can compare the C core
 against it.
 
@@ -122,7 +122,7 @@ def normal(seed, stream, start, count, dtype, mean, std):
 
 def truncated_normal(seed, stream, start, count, dtype, mean, std, bound):
     """Elements start.. of the normal truncated at +-bound std. The argument of erfinv is
-    rounded to dtype step by step as STREAM.md orders it (erfinv is steep near +-1, so a
+    rounded to dtype step by step as docs/stream.md orders it (erfinv is steep near +-1, so a
     float64 argument would not be the one the stream defines); erf and erfinv themselves
     are evaluated in float64."""
     s = symmetric(seed, stream, start, count, dtype)

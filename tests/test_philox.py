@@ -1,4 +1,4 @@
-"""docs/stream.md, "Generator": Philox4x32-10 known answers, through the public API and
+"""docs/stream.md, "The generator: Philox4x32-10": known answers, through the public API and
 through the C core's own API, on every SIMD path.
 
 Raw word 4b + k of (seed, stream) is word k of Philox(counter=(b lo, b hi,
@@ -11,22 +11,7 @@ import fastinit
 import stream_model
 from fastinit import _engine
 
-
-def known_answers():
-    """(counter, key, output) of each line of tests/data/philox_kat.txt (Random123's
-    format: "philox4x32 10", 4 counter words, 2 key words, 4 output words, hex)."""
-    answers = []
-    with open(c_core.KAT_FILE, encoding="ascii") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                name, rounds, *words = line.split()
-                assert (name, rounds, len(words)) == ("philox4x32", "10", 10), line
-                w = tuple(int(x, 16) for x in words)
-                answers.append((w[0:4], w[4:6], w[6:10]))
-    return answers
-
-
-KATS = known_answers()
+KATS = c_core.known_answers()
 
 
 def test_known_answers_are_the_published_three():

@@ -1,4 +1,4 @@
-"""STREAM.md, "uniform(low, high)": exact to the bit against the model."""
+"""docs/stream.md, "uniform(low, high)": exact to the bit against the model."""
 import numpy as np
 import pytest
 
