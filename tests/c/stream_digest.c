@@ -71,5 +71,6 @@ int main(int argc, char **argv) {
     uint32_t *raw = malloc(100001 * 4);
     fi_random_raw(~0ull, ~1ull, (1ull << 32) - 7, 3, 100001, raw, 2);
     printf("raw: %016llx\n", (unsigned long long)fnv(raw, 100001 * 4));
+    free(buf); free(xf); free(yf); free(xd); free(yd); free(raw);
     return 0;
 }
