@@ -41,7 +41,7 @@ def test_other_tensor_dtypes_are_refused(dtype):
     assert (t.view(torch.uint8) == 0).all()
 
 
-# ---- bfloat16 and float16 (STREAM.md, "Narrow formats") --------------------------------
+# ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
 
 NARROW = [torch.bfloat16, torch.float16]
 
