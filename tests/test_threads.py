@@ -118,6 +118,9 @@ def test_ctrl_c_interrupts_a_large_fill_quickly():
         import os, signal, threading, time
         import numpy as np
         import fastinit
+        # As in a terminal, also where this runs as a background job (which starts with
+        # SIGINT ignored, so Python would install no KeyboardInterrupt handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         # 4 GiB of the slowest kind on 1 thread: seconds of work, so the signal always
         # comes in the middle; only the part written before it is ever touched.
         a = np.empty(1 << 29, dtype=np.float64)
