@@ -6,8 +6,18 @@ import sysconfig
 import numpy as np
 import pytest
 
-import fastinit
-from fastinit import _engine
+# The JAX tests shard arrays over 8 devices. On CPU, XLA makes that many only if
+# XLA_FLAGS asks before JAX creates its CPU backend, which it does at the first use of
+# jax in this process, whichever test module that is: so ask here, before pytest
+# imports any test module. (Subprocesses that tests start inherit it; it is harmless.)
+# tests/test_jax.py fails, rather than skips, if the backend still has another count.
+CPU_DEVICES = 8
+_device_flag = "--xla_force_host_platform_device_count"
+if _device_flag not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_device_flag}={CPU_DEVICES}".strip()
+
+import fastinit  # noqa: E402
+from fastinit import _engine  # noqa: E402
 
 # CI sets FASTINIT_TEST_INSTALLED=1 to test what a user installs: fastinit must then come
 # from this environment's site-packages, not from a checkout, or a file missing from the
