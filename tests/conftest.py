@@ -39,6 +39,17 @@ def simd_path():
     _engine.simd_select(original)
 
 
+@pytest.fixture(scope="session")
+def jax_devices():
+    """JAX's devices, which must be the CPU_DEVICES asked for above (a failure, not a skip,
+    if JAX started its backend before this file could ask)."""
+    jax = pytest.importorskip("jax")
+    if jax.device_count() != CPU_DEVICES:
+        pytest.fail(f"JAX has {jax.device_count()} devices, not {CPU_DEVICES}: its CPU backend "
+                    f"started before tests/conftest.py set XLA_FLAGS (a plugin that uses jax?)")
+    return jax.devices()
+
+
 def filled(shape, scheme, dtype=np.float32, order="C", **kw):
     """A new array of shape filled by fastinit.fill."""
     out = np.empty(shape, dtype=dtype, order=order)
