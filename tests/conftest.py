@@ -14,7 +14,8 @@ import pytest
 CPU_DEVICES = 8
 _device_flag = "--xla_force_host_platform_device_count"
 if _device_flag not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_device_flag}={CPU_DEVICES}".strip()
+    os.environ["XLA_FLAGS"] = " ".join(
+        [os.environ.get("XLA_FLAGS", ""), f"{_device_flag}={CPU_DEVICES}"]).strip()
 
 import fastinit  # noqa: E402
 from fastinit import _engine  # noqa: E402

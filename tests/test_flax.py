@@ -59,7 +59,8 @@ def test_linen_dense_and_conv_hold_fastinit_fills_of_their_keys_streams():
     net = LinenNet(recording(KERNEL, calls), recording(BIAS, calls))
     params = net.init(jax.random.key(0), jnp.ones((1, 8, 8, 4)))["params"]
     np.testing.assert_array_equal(params["Conv_0"]["kernel"], expected((3, 3, 4, 6), calls))
-    np.testing.assert_array_equal(params["Conv_0"]["bias"], expected((6,), calls, "normal", std=0.1))
+    np.testing.assert_array_equal(params["Conv_0"]["bias"],
+                                  expected((6,), calls, "normal", std=0.1))
     np.testing.assert_array_equal(params["Dense_0"]["kernel"], expected((6, 5), calls))
 
 

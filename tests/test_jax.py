@@ -220,7 +220,8 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     q = np.asarray(fj.sample((3, 4, 10), "orthogonal", seed=1, gain=2.0), np.float64)
     flat = q.reshape(12, 10)
     np.testing.assert_allclose(flat.T @ flat, 4 * np.eye(10), atol=1e-5)
-    jq = np.asarray(jax.nn.initializers.orthogonal(2.0)(jax.random.key(0), (3, 4, 10))).reshape(12, 10)
+    jq = np.asarray(jax.nn.initializers.orthogonal(2.0)(jax.random.key(0), (3, 4, 10)))
+    jq = jq.reshape(12, 10)
     np.testing.assert_allclose(jq.T @ jq, 4 * np.eye(10), atol=1e-5)
 
 

@@ -1,0 +1,74 @@
+"""The Keras models of tests/test_keras.py, built under the backend that KERAS_BACKEND
+names, with their weights saved for the test to compare across backends.
+
+Keras picks its backend once, at import, so each backend runs in a fresh process:
+``KERAS_BACKEND=torch python keras_backend_models.py OUT.npz``. Saved arrays are keyed
+"built/<variable.path>" (a model whose initializers are fastinit's), "json/<path>" (that
+model after to_json and model_from_json) and "mapped/<path>" (a model with Keras'
+built-in initializers, then fastinit.keras.init_model).
+"""
+import sys
+
+import keras
+import numpy as np
+
+import fastinit.keras as fk
+
+SEED = 3
+
+
+def fastinit_model():
+    """Every initializer is fastinit's, without a stream: each variable reads its path's."""
+    def init(scheme, **params):
+        return fk.Initializer(scheme, seed=SEED, **params)
+
+    return keras.Sequential([
+        keras.Input((6, 6, 3)),
+        keras.layers.Conv2D(4, 3, name="conv", kernel_initializer=init("he_normal"),
+                            bias_initializer=init("normal", std=0.1)),
+        keras.layers.BatchNormalization(name="norm", gamma_initializer=init("ones"),
+                                        beta_initializer=init("uniform", low=-1, high=1)),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(12, name="dense", kernel_initializer=init("glorot_uniform"),
+                           bias_initializer=init("zeros")),
+        keras.layers.Dense(12, name="square", kernel_initializer=init("orthogonal", gain=2.0),
+                           bias_initializer=init("constant", value=0.5)),
+        keras.layers.Dense(5, name="head", kernel_initializer=init(
+            "variance_scaling", scale=0.5, mode="fan_out", distribution="untruncated_normal")),
+    ], name="fastinit_model")
+
+
+def built_in_model():
+    """Keras' own initializers, which init_model maps to fastinit's schemes."""
+    I = keras.initializers
+    return keras.Sequential([
+        keras.Input((4,), dtype="int32"),
+        keras.layers.Embedding(30, 8, name="embed",
+                               embeddings_initializer=I.RandomUniform(-0.2, 0.3, seed=1)),
+        keras.layers.Flatten(name="flat"),
+        keras.layers.Dense(16, name="glorot", kernel_initializer=I.GlorotNormal(seed=1),
+                           bias_initializer=I.Constant(0.25)),
+        keras.layers.Dense(16, name="he", kernel_initializer=I.HeUniform(),
+                           bias_initializer=I.RandomNormal(0.1, 0.2)),
+        keras.layers.LayerNormalization(name="ln"),
+        keras.layers.Dense(16, name="lecun", kernel_initializer=I.LecunNormal(),
+                           bias_initializer=I.TruncatedNormal(0.0, 0.3)),
+        keras.layers.Dense(16, name="ortho", kernel_initializer=I.Orthogonal(1.5)),
+        keras.layers.Dense(3, name="scaled", kernel_initializer=I.VarianceScaling(
+            0.5, "fan_out", "untruncated_normal")),
+    ], name="built_in_model")
+
+
+def main(out):
+    weights = {}
+    model = fastinit_model()
+    weights.update({f"built/{v.path}": np.asarray(v.numpy()) for v in model.weights})
+    again = keras.models.model_from_json(model.to_json())
+    weights.update({f"json/{v.path}": np.asarray(v.numpy()) for v in again.weights})
+    mapped = fk.init_model(built_in_model(), seed=SEED)
+    weights.update({f"mapped/{v.path}": np.asarray(v.numpy()) for v in mapped.weights})
+    np.savez(out, **weights)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
