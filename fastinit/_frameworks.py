@@ -4,8 +4,11 @@ what a scheme name means there, shape checks, and rules that pick a scheme by pa
 from __future__ import annotations
 
 import fnmatch
+import math
 import operator
 from typing import Any, NamedTuple
+
+import numpy as np
 
 from . import schemes
 
@@ -55,6 +58,15 @@ def check_shape(shape: Any) -> tuple[int, ...]:
     if any(n < 0 for n in dims):
         raise ValueError(f"shape must not have negative sizes, got {shape!r}")
     return tuple(dims)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype: Any, align: int = 64) -> np.ndarray:
+    """np.empty(shape, dtype) whose data start on a 64-byte boundary: JAX's CPU backend
+    (and Keras' jax backend) then uses the memory as it is instead of copying it."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(math.prod(shape) * dtype.itemsize + align, np.uint8)
+    start = -raw.ctypes.data % align
+    return raw[start:start + math.prod(shape) * dtype.itemsize].view(dtype).reshape(shape)
 
 
 class Rule(NamedTuple):

@@ -167,18 +167,19 @@ def sample(shape, scheme: str, *, seed: Seed, stream: Stream = 0, dtype=jnp.floa
     dt = numpy_dtype(dtype)
     params = fill_params(scheme, shape, params)
     sharding = _sharding(sharding)
-    if sharding is None:
-        return jax.device_put(fastinit.sample(shape, scheme, dtype=dt, seed=seed,
-                                              stream=stream, **params))
+    if sharding is None:  # on the CPU, JAX keeps the aligned host memory: no copy
+        host = fastinit.fill(_frameworks.aligned_empty(shape, dt), scheme, seed=seed,
+                             stream=stream, **params)
+        return jax.device_put(host, may_alias=True)
     blocks: dict = {}
 
     def shard(index):
         bounds = tuple(s.indices(n) for s, n in zip(index, shape))
         if bounds not in blocks:  # a replicated shard is filled once for all its devices
-            blocks[bounds] = fastinit.sample(
-                tuple(stop - start for start, stop, _ in bounds), scheme, dtype=dt, seed=seed,
-                stream=stream, global_shape=shape, origin=tuple(b[0] for b in bounds),
-                **params)
+            block = _frameworks.aligned_empty(tuple(stop - start for start, stop, _ in bounds), dt)
+            blocks[bounds] = fastinit.fill(block, scheme, seed=seed, stream=stream,
+                                           global_shape=shape,
+                                           origin=tuple(b[0] for b in bounds), **params)
         return blocks[bounds]
 
     return jax.make_array_from_callback(shape, sharding, shard, dtype=dt)

@@ -121,9 +121,10 @@ class Initializer(keras.initializers.Initializer):
         shape = _frameworks.check_shape(shape)
         dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
         stream = self.stream if self.stream is not None else _path_being_created() or 0
-        values = fastinit.sample(shape, self.scheme, dtype=dtype, seed=self.seed,
-                                 stream=stream, **fill_params(self.scheme, shape, self.params))
-        return keras.ops.convert_to_tensor(values, dtype=dtype)
+        values = fastinit.fill(_frameworks.aligned_empty(shape, dtype), self.scheme,
+                               seed=self.seed, stream=stream,
+                               **fill_params(self.scheme, shape, self.params))
+        return keras.ops.convert_to_tensor(values, dtype=dtype)  # no copy where it can
 
     def get_config(self) -> dict:
         return {"scheme": self.scheme, "seed": self.seed, "stream": self.stream, **self.params}
@@ -242,9 +243,9 @@ def init_model(model, *, seed: Seed, rules=None):
             continue
         shape = tuple(variable.shape)
         try:
-            values.append((variable, fastinit.sample(
-                shape, scheme, dtype=variable.dtype, seed=seed, stream=path,
-                **fill_params(scheme, shape, params))))
+            values.append((variable, fastinit.fill(
+                _frameworks.aligned_empty(shape, variable.dtype), scheme, seed=seed,
+                stream=path, **fill_params(scheme, shape, params))))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{path}: {error}") from error
     for variable, value in values:

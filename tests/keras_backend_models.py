@@ -5,14 +5,21 @@ Keras picks its backend once, at import, so each backend runs in a fresh process
 ``KERAS_BACKEND=torch python keras_backend_models.py OUT.npz``. Saved arrays are keyed
 "built/<variable.path>" (a model whose initializers are fastinit's), "json/<path>" (that
 model after to_json and model_from_json) and "mapped/<path>" (a model with Keras'
-built-in initializers, then fastinit.keras.init_model).
+built-in initializers, then fastinit.keras.init_model); "new_modules" lists the
+libraries that importing fastinit.keras added to Keras' own.
 """
 import sys
 
 import keras
 import numpy as np
 
-import fastinit.keras as fk
+_before = set(sys.modules)
+import fastinit.keras as fk  # noqa: E402
+
+# What importing fastinit.keras added to what Keras had imported (fastinit's compiled
+# core brings its Cython runtime module, _cython_*, along).
+NEW_MODULES = sorted({name.split(".")[0] for name in set(sys.modules) - _before
+                      if not name.startswith(("fastinit", "_cython"))})
 
 SEED = 3
 
@@ -67,7 +74,7 @@ def main(out):
     weights.update({f"json/{v.path}": np.asarray(v.numpy()) for v in again.weights})
     mapped = fk.init_model(built_in_model(), seed=SEED)
     weights.update({f"mapped/{v.path}": np.asarray(v.numpy()) for v in mapped.weights})
-    np.savez(out, **weights)
+    np.savez(out, new_modules=np.array(NEW_MODULES, dtype=str), **weights)
 
 
 if __name__ == "__main__":
