@@ -18,7 +18,7 @@ from . import schemes
 TRUNCATED_THERE = ("glorot_normal", "he_normal", "lecun_normal")
 
 
-def framework_params(scheme: str, params: dict) -> dict:
+def framework_params(scheme: str, params: dict[str, Any]) -> dict[str, Any]:
     """`params` with truncated=True for the schemes that JAX and Keras truncate, unless
     the caller says otherwise."""
     if schemes.lookup(scheme).name in TRUNCATED_THERE and "truncated" not in params:
@@ -31,7 +31,7 @@ def is_fan_scheme(scheme: str) -> bool:
     return "fan_in" in schemes.lookup(scheme).defaults
 
 
-def require_seed(seed):
+def require_seed(seed: Any) -> Any:
     """seed, refused if None: fastinit.fill would take the default generator's seed, and
     an initializer that a model stores must give the same values every time."""
     if seed is None:

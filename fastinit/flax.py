@@ -13,7 +13,7 @@ on which other leaves it has, and a leaf with a sharding comes back with that sh
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import jax
 
@@ -22,7 +22,7 @@ from . import jax as fastinit_jax
 from ._typing import Seed
 
 
-def path_string(key_path) -> str:
+def path_string(key_path: Sequence[Any]) -> str:
     """A pytree key path in Flax's form: the keys joined by '/' ("Dense_0/kernel",
     "layers/0/kernel"). The value inside a box (an nnx.Variable, a linen Partitioned) is
     named by the box: its trailing "value" attribute is left out."""
@@ -43,7 +43,7 @@ def path_string(key_path) -> str:
     return "/".join(parts)
 
 
-def init_params(params: Any, *, seed: Seed, rules) -> Any:
+def init_params(params: Any, *, seed: Seed, rules: Any) -> Any:
     """A new tree like `params` whose leaves are filled by the first rule matching their path.
 
     Parameters

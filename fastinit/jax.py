@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import Any
+from typing import Any, Sequence, Union
 
 import jax
 import jax.numpy as jnp
@@ -31,9 +31,11 @@ from . import _frameworks
 from ._typing import Seed, Stream
 
 FAN_AXES = ("in_axis", "out_axis", "batch_axis")
+Axes = Union[int, Sequence[int]]
 
 
-def compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()) -> tuple[int, int]:
+def compute_fans(shape: Sequence[int], in_axis: Axes = -2, out_axis: Axes = -1,
+                 batch_axis: Axes = ()) -> tuple[int, int]:
     """(fan_in, fan_out) of a tensor of `shape` as jax.nn.initializers computes them.
 
     fan_in = prod(shape[in_axis]) * receptive, fan_out = prod(shape[out_axis]) *
@@ -67,7 +69,7 @@ def _axes(value, rank, name):
     return [axis % rank for axis in axes]
 
 
-def fill_params(scheme: str, shape, params: dict) -> dict:
+def fill_params(scheme: str, shape: Sequence[int], params: dict[str, Any]) -> dict[str, Any]:
     """fastinit.fill's parameters for `scheme` as JAX means it, for a tensor of `shape`:
     JAX's truncation, and the fans computed by JAX's rules and given as fan_in/fan_out."""
     params = _frameworks.framework_params(scheme, params)
@@ -87,18 +89,18 @@ def fill_params(scheme: str, shape, params: dict) -> dict:
     return out
 
 
-def numpy_dtype(dtype) -> np.dtype:
+def numpy_dtype(dtype: Any) -> np.dtype[Any]:
     """The NumPy dtype of a JAX dtype; float64 only under jax_enable_x64, as JAX would
     otherwise make it float32 behind the caller's back."""
     dt = jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64) if dtype is None else dtype)
-    if dt == np.float64 and not jax.config.jax_enable_x64:
+    if dt == np.float64 and not jax.config.read("jax_enable_x64"):
         raise TypeError("dtype float64 needs jax_enable_x64 (jax.config.update("
                         "'jax_enable_x64', True) at startup, or JAX_ENABLE_X64=1); without it "
                         "JAX would store the values as float32. Ask for float32 instead.")
     return dt
 
 
-def key_to_stream(key) -> int:
+def key_to_stream(key: Any) -> int:
     """The stream that a JAX PRNG key selects when an initializer has no stream=.
 
     A key of 64 bits (JAX's default threefry2x32 keys, typed ``jax.random.key(n)`` or
@@ -113,7 +115,8 @@ def key_to_stream(key) -> int:
                         "reads the stream from the key's value. Initialise eagerly (call "
                         "model.init outside jit), pass stream= to fastinit.jax.initializer, or "
                         "fill a jax.eval_shape tree with fastinit.flax.init_params.")
-    if jax.dtypes.issubdtype(getattr(key, "dtype", None), jax.dtypes.prng_key):
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
     words = np.asarray(key)
     if words.dtype != np.uint32 or words.ndim != 1:
@@ -139,8 +142,8 @@ def _sharding(sharding):
                     f"PartitionSpec(...))), got {type(sharding).__name__}")
 
 
-def sample(shape, scheme: str, *, seed: Seed, stream: Stream = 0, dtype=jnp.float32,
-           sharding=None, **params: Any) -> jax.Array:
+def sample(shape: Sequence[int], scheme: str, *, seed: Seed, stream: Stream = 0,
+           dtype: Any = jnp.float32, sharding: Any = None, **params: Any) -> jax.Array:
     """A new jax.Array of `shape` and `dtype` filled with `scheme`.
 
     Parameters
@@ -189,15 +192,17 @@ class Initializer:
     """A JAX initializer, ``init(key, shape, dtype=jnp.float32, out_sharding=None)``,
     made by fastinit.jax.initializer."""
 
-    def __init__(self, scheme, seed, stream, params):
+    def __init__(self, scheme: str, seed: Seed, stream: Stream | None,
+                 params: dict[str, Any]) -> None:
         self.scheme, self.seed, self.stream, self.params = scheme, seed, stream, params
 
-    def __call__(self, key, shape, dtype=jnp.float32, out_sharding=None) -> jax.Array:
+    def __call__(self, key: Any, shape: Sequence[int], dtype: Any = jnp.float32,
+                 out_sharding: Any = None) -> jax.Array:
         stream = key_to_stream(key) if self.stream is None else self.stream
         return sample(shape, self.scheme, seed=self.seed, stream=stream, dtype=dtype,
                       sharding=out_sharding, **self.params)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         args = "".join(f", {k}={v!r}" for k, v in self.params.items())
         return (f"fastinit.jax.initializer({self.scheme!r}, seed={self.seed!r}, "
                 f"stream={self.stream!r}{args})")

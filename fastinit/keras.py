@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Any
+from typing import Any, Collection, Sequence
 
 import keras
 
@@ -32,7 +32,7 @@ _DISTRIBUTIONS = {"truncated_normal": "truncated_normal", "untruncated_normal": 
                   "uniform": "uniform"}
 
 
-def fill_params(scheme: str, shape, params: dict) -> dict:
+def fill_params(scheme: str, shape: Sequence[int], params: dict[str, Any]) -> dict[str, Any]:
     """fastinit.fill's parameters for `scheme` as Keras means it, for a tensor of `shape`."""
     params = _frameworks.framework_params(scheme, params)
     if "distribution" in params and _frameworks.is_fan_scheme(scheme):
@@ -51,7 +51,7 @@ def fill_params(scheme: str, shape, params: dict) -> dict:
     return params
 
 
-def relative_path(path: str, model_names) -> str:
+def relative_path(path: str, model_names: Collection[str]) -> str:
     """A variable's path without the names of the Keras models around it.
 
     Keras puts a model's name in the paths of the layers that the model builds itself
@@ -117,7 +117,7 @@ class Initializer(keras.initializers.Initializer):
                         **fill_params(scheme, (2, 2), probe))
         self.scheme, self.seed, self.stream, self.params = scheme, seed, stream, dict(params)
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape: Sequence[int], dtype: Any = None) -> Any:
         shape = _frameworks.check_shape(shape)
         dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
         stream = self.stream if self.stream is not None else _path_being_created() or 0
@@ -126,7 +126,7 @@ class Initializer(keras.initializers.Initializer):
                                **fill_params(self.scheme, shape, self.params))
         return keras.ops.convert_to_tensor(values, dtype=dtype)  # no copy where it can
 
-    def get_config(self) -> dict:
+    def get_config(self) -> dict[str, Any]:
         return {"scheme": self.scheme, "seed": self.seed, "stream": self.stream, **self.params}
 
 
@@ -153,7 +153,7 @@ for _cls in (keras.initializers.VarianceScaling, keras.initializers.GlorotUnifor
         "input_axes": i.input_axes, "output_axes": i.output_axes})
 
 
-def scheme_of(initializer) -> tuple[str, dict]:
+def scheme_of(initializer: Any) -> tuple[str, dict[str, Any]]:
     """(scheme, params) with the formula of a Keras built-in initializer (or of a
     fastinit.keras.Initializer), or a ValueError for any other initializer."""
     if isinstance(initializer, Initializer):
@@ -180,7 +180,7 @@ def _layer_initializer(layer, variable):
     return initializer
 
 
-def init_model(model, *, seed: Seed, rules=None):
+def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
     """Assigns every weight of a built Keras model with fastinit; returns the model.
 
     Parameters
