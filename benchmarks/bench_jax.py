@@ -41,6 +41,16 @@ def timed(fn, repeat):
     return statistics.median(times), result
 
 
+def power_of_two(x):
+    return 2 ** max(3, round(math.log2(x)))
+
+
+def mlp_size(params):
+    """(width, depth) of an MLP of about `params` parameters: 8192 wide for 5e8."""
+    width = power_of_two(math.sqrt(params / 8))
+    return width, max(1, round(params / (width * width)))
+
+
 def flax_models(params):
     """{name: (module, example input)} with about `params` parameters each."""
     import jax.numpy as jnp
@@ -80,9 +90,10 @@ def flax_models(params):
                 x = Block(self.d)(x)
             return nn.LayerNorm()(x)
 
-    width = 8192 if params >= 2e8 else 2048
-    mlp = MLP(width, max(1, round(params / (width * width))))
-    d, vocab = (2048, 32000) if params >= 2e8 else (512, 8000)
+    width, depth = mlp_size(params)
+    mlp = MLP(width, depth)
+    d = power_of_two(math.sqrt(params / 96))  # 2048 for 5e8
+    vocab = 16 * d
     transformer = Transformer(vocab, d, max(1, round((params - vocab * d) / (12 * d * d))))
     return {"mlp": (mlp, jnp.ones((1, width))),
             "transformer": (transformer, jnp.ones((1, 8), jnp.int32))}
@@ -131,8 +142,7 @@ def bench_keras(params, repeat, backend):
     import keras
     import fastinit.keras
 
-    width = 8192 if params >= 2e8 else 2048
-    depth = max(1, round(params / (width * width)))
+    width, depth = mlp_size(params)
 
     def build(kernel, bias):
         model = keras.Sequential([keras.Input((width,))] + [
