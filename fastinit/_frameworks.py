@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from . import schemes
+from . import _dtypes, schemes
 
 # JAX's and Keras' glorot_normal, he_normal and lecun_normal draw a normal cut at +-2
 # sigma' with sigma' = sigma / 0.8796...; fastinit's own default is PyTorch's untruncated
@@ -61,9 +61,10 @@ def check_shape(shape: Any) -> tuple[int, ...]:
 
 
 def aligned_empty(shape: tuple[int, ...], dtype: Any, align: int = 64) -> np.ndarray:
-    """np.empty(shape, dtype) whose data start on a 64-byte boundary: JAX's CPU backend
-    (and Keras' jax backend) then uses the memory as it is instead of copying it."""
-    dtype = np.dtype(dtype)
+    """np.empty(shape, dtype) for a dtype fastinit writes, with the data on a 64-byte
+    boundary: JAX's CPU backend (and Keras' jax backend) then uses the memory as it is
+    instead of copying it."""
+    dtype = _dtypes.lookup(dtype).numpy()
     raw = np.empty(math.prod(shape) * dtype.itemsize + align, np.uint8)
     start = -raw.ctypes.data % align
     return raw[start:start + math.prod(shape) * dtype.itemsize].view(dtype).reshape(shape)

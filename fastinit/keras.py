@@ -102,7 +102,8 @@ class Initializer(keras.initializers.Initializer):
     **params
         The scheme's parameters (gain=, mode=, std=, ...).
 
-    The configuration (get_config) is the scheme, seed, stream and params; the class is
+    Variables may be float32, float64, bfloat16 or float16 (a narrow dtype holds the
+    float32 values rounded to nearest even, as STREAM.md says). The configuration (get_config) is the scheme, seed, stream and params; the class is
     registered as "fastinit>Initializer", so a saved model reloads with it wherever
     fastinit.keras has been imported.
     """

@@ -2,12 +2,14 @@
 names, with their weights saved for the test to compare across backends.
 
 Keras picks its backend once, at import, so each backend runs in a fresh process:
-``KERAS_BACKEND=torch python keras_backend_models.py OUT.npz``. Saved arrays are keyed
-"built/<variable.path>" (a model whose initializers are fastinit's), "json/<path>" (that
-model after to_json and model_from_json) and "mapped/<path>" (a model with Keras'
-built-in initializers, then fastinit.keras.init_model); "new_modules" lists the
-libraries that importing fastinit.keras added to Keras' own.
+``KERAS_BACKEND=torch python keras_backend_models.py OUT.npz``. Saved arrays (as float32,
+which holds bfloat16 and float16 values exactly) are keyed "built/<variable.path>" (a
+model whose initializers are fastinit's), "json/<path>" (that model after to_json and
+model_from_json) and "mapped/<path>" (a model with Keras' built-in initializers, then
+fastinit.keras.init_model); "dtypes" holds the variables' dtypes as JSON, and
+"new_modules" the libraries that importing fastinit.keras added to Keras' own.
 """
+import json
 import sys
 
 import keras
@@ -42,6 +44,11 @@ def fastinit_model():
                            bias_initializer=init("constant", value=0.5)),
         keras.layers.Dense(5, name="head", kernel_initializer=init(
             "variance_scaling", scale=0.5, mode="fan_out", distribution="untruncated_normal")),
+        keras.layers.Dense(6, name="half", dtype="bfloat16",
+                           kernel_initializer=init("he_uniform"),
+                           bias_initializer=init("normal", std=0.5)),
+        keras.layers.Dense(6, name="f16", dtype="float16",
+                           kernel_initializer=init("lecun_normal")),
     ], name="fastinit_model")
 
 
@@ -63,18 +70,26 @@ def built_in_model():
         keras.layers.Dense(16, name="ortho", kernel_initializer=I.Orthogonal(1.5)),
         keras.layers.Dense(3, name="scaled", kernel_initializer=I.VarianceScaling(
             0.5, "fan_out", "untruncated_normal")),
+        keras.layers.Dense(4, name="half", dtype="bfloat16", kernel_initializer=I.HeNormal()),
     ], name="built_in_model")
 
 
 def main(out):
-    weights = {}
-    model = fastinit_model()
-    weights.update({f"built/{v.path}": np.asarray(v.numpy()) for v in model.weights})
-    again = keras.models.model_from_json(model.to_json())
-    weights.update({f"json/{v.path}": np.asarray(v.numpy()) for v in again.weights})
-    mapped = fk.init_model(built_in_model(), seed=SEED)
-    weights.update({f"mapped/{v.path}": np.asarray(v.numpy()) for v in mapped.weights})
-    np.savez(out, new_modules=np.array(NEW_MODULES, dtype=str), **weights)
+    weights, dtypes = {}, {}
+    for prefix, model in [("built", fastinit_model()), ("mapped", built_in_model())]:
+        if prefix == "mapped":
+            fk.init_model(model, seed=SEED)
+        for v in model.weights:
+            # float32 holds bfloat16 and float16 values exactly, and np.savez them.
+            weights[f"{prefix}/{v.path}"] = np.asarray(keras.ops.convert_to_numpy(
+                keras.ops.cast(v.value, "float32")))
+            dtypes[f"{prefix}/{v.path}"] = str(v.dtype)
+        if prefix == "built":
+            again = keras.models.model_from_json(model.to_json())
+            weights.update({f"json/{v.path}": np.asarray(keras.ops.convert_to_numpy(
+                keras.ops.cast(v.value, "float32"))) for v in again.weights})
+    np.savez(out, new_modules=np.array(NEW_MODULES, dtype=str),
+             dtypes=np.array(json.dumps(dtypes)), **weights)
 
 
 if __name__ == "__main__":

@@ -82,6 +82,15 @@ def test_linen_init_under_jit_is_refused_with_the_fix():
         jax.jit(net.init)(jax.random.key(0), jnp.ones((1, 8, 8, 4)))
 
 
+def test_linen_bfloat16_parameters_are_the_rounded_float32_fill():
+    calls = {}
+    dense = nn.Dense(5, kernel_init=recording(KERNEL, calls), param_dtype=jnp.bfloat16)
+    kernel = dense.init(jax.random.key(0), jnp.ones((1, 6)))["params"]["kernel"]
+    assert kernel.dtype == jnp.bfloat16
+    np.testing.assert_array_equal(np.asarray(kernel).view(np.uint16),
+                                  expected((6, 5), calls).astype(jnp.bfloat16).view(np.uint16))
+
+
 def test_nnx_linear_and_conv_hold_fastinit_fills_of_their_keys_streams():
     calls = {}
     kernel, bias = recording(KERNEL, calls), recording(BIAS, calls)
@@ -155,6 +164,17 @@ def test_rule_none_keeps_leaves_that_have_values_and_refuses_bare_shapes():
 def test_bad_rules_are_refused_naming_the_problem(rules, error, match):
     with pytest.raises(error, match=match):
         ff.init_params(mlp_shapes(), seed=0, rules=rules)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16])
+def test_narrow_leaves_keep_their_dtype(dtype):
+    shapes = jax.tree.map(lambda leaf: jax.ShapeDtypeStruct(leaf.shape, dtype), mlp_shapes())
+    params = ff.init_params(shapes, seed=4, rules=RULES)
+    assert {leaf.dtype for leaf in jax.tree.leaves(params)} == {jnp.dtype(dtype)}
+    np.testing.assert_array_equal(
+        np.asarray(params["Dense_0"]["kernel"]).view(np.uint16),
+        fastinit.sample((8, 16), "lecun_normal", truncated=True, seed=4,
+                        stream="Dense_0/kernel").astype(dtype).view(np.uint16))
 
 
 def test_sharded_leaves_come_back_with_their_sharding_and_the_unsharded_values(jax_devices):

@@ -208,6 +208,31 @@ def test_float64_without_x64_is_refused_not_downcast():
         fj.sample((3,), "normal", seed=0, dtype=np.float64)
 
 
+NARROW = [("bfloat16", jnp.bfloat16), ("float16", jnp.float16)]
+
+
+@pytest.mark.parametrize("name, dtype", NARROW)
+def test_bfloat16_and_float16_are_the_float32_values_rounded_to_nearest_even(name, dtype):
+    """As STREAM.md says; the rounding here is ml_dtypes' and NumPy's casts."""
+    rounded = fastinit.sample((40, 24), "lecun_normal", truncated=True, seed=2, stream=6
+                              ).astype(dtype)
+    out = fj.initializer("lecun_normal", seed=2)(jax.random.key(6), (40, 24), dtype)
+    assert out.dtype == dtype
+    np.testing.assert_array_equal(np.asarray(out).view(np.uint16), rounded.view(np.uint16))
+    np.testing.assert_array_equal(np.asarray(out).view(np.uint16), fastinit.sample(
+        (40, 24), "lecun_normal", truncated=True, seed=2, stream=6, dtype=name).view(np.uint16))
+
+
+@pytest.mark.parametrize("name, dtype", NARROW)
+def test_sharded_narrow_arrays_are_bit_equal_to_unsharded(jax_devices, name, dtype):
+    sharding = NamedSharding(jax.make_mesh((2, 4), ("x", "y")), P("x", "y"))
+    out = fj.sample((16, 24), "he_uniform", seed=1, dtype=dtype, sharding=sharding)
+    assert out.dtype == dtype and out.sharding == sharding
+    np.testing.assert_array_equal(np.asarray(out).view(np.uint16),
+                                  np.asarray(fj.sample((16, 24), "he_uniform", seed=1,
+                                                       dtype=dtype)).view(np.uint16))
+
+
 def test_float64_under_x64_is_fastinits_float64_fill():
     with jax.enable_x64(True):
         out = fj.sample((12, 5), "glorot_normal", seed=4, stream=2, dtype=jnp.float64)

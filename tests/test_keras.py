@@ -5,6 +5,7 @@ Keras picks its backend once, at import: the tests in this process use the numpy
 (unless KERAS_BACKEND says otherwise), and each backend's models are built in a fresh
 process by tests/keras_backend_models.py."""
 import importlib.util
+import json
 import math
 import os
 import subprocess
@@ -71,27 +72,33 @@ FASTINIT_MODEL = {
     "square/bias": ((12,), "constant", {"value": 0.5}),
     "head/kernel": ((12, 5), "variance_scaling", {"scale": 0.5, "mode": "fan_out",
                                                   "distribution": "normal"}),
+    "half/kernel": ((5, 6), "he_uniform", {"dtype": "bfloat16"}),
+    "half/bias": ((6,), "normal", {"std": 0.5, "dtype": "bfloat16"}),
+    "f16/kernel": ((6, 6), "lecun_normal", {"truncated": True, "dtype": "float16"}),
 }
 
 
 def expected(table, path, seed=3):
+    """The table's fill for `path`, as float32 (as keras_backend_models.py saves it)."""
     shape, scheme, params = table[path]
-    return fastinit.sample(shape, scheme, seed=seed, stream=path, **params)
+    return fastinit.sample(shape, scheme, seed=seed, stream=path, **params).astype(np.float32)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_model_built_with_fastinit_initializers_holds_fastinit_fills(backend_weights, backend):
     weights = weights_under(backend_weights, backend)
-    for path in FASTINIT_MODEL:
-        np.testing.assert_array_equal(weights[f"built/fastinit_model/{path}"],
-                                      expected(FASTINIT_MODEL, path), err_msg=path)
+    dtypes = json.loads(str(weights["dtypes"]))
+    for path, (_, _, params) in FASTINIT_MODEL.items():
+        key = f"built/fastinit_model/{path}"
+        np.testing.assert_array_equal(weights[key], expected(FASTINIT_MODEL, path), err_msg=path)
+        assert dtypes[key] == params.get("dtype", "float32")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_model_from_json_builds_the_same_weights(backend_weights, backend):
     weights = weights_under(backend_weights, backend)
     built = sorted(k for k in weights if k.startswith("built/"))
-    assert len(built) == 12  # with BatchNormalization's moving statistics
+    assert len(built) == 16  # with BatchNormalization's moving statistics
     for key in built:
         path = key.removeprefix("built/fastinit_model/")
         np.testing.assert_array_equal(weights[f"json/{path}"], weights[key], err_msg=path)
@@ -113,6 +120,8 @@ BUILT_IN_MODEL = {
     "ortho/bias": ((16,), "zeros", {}),
     "scaled/kernel": ((16, 3), "normal", {"std": math.sqrt(0.5 / 3)}),
     "scaled/bias": ((3,), "zeros", {}),
+    "half/kernel": ((3, 4), "he_normal", {"truncated": True, "dtype": "bfloat16"}),
+    "half/bias": ((4,), "zeros", {"dtype": "bfloat16"}),
 }
 
 
@@ -120,9 +129,11 @@ BUILT_IN_MODEL = {
 def test_init_model_gives_keras_built_ins_their_formulas_on_path_streams(backend_weights,
                                                                          backend):
     weights = weights_under(backend_weights, backend)
+    dtypes = json.loads(str(weights["dtypes"]))
     assert len([k for k in weights if k.startswith("mapped/")]) == len(BUILT_IN_MODEL)
-    for path in BUILT_IN_MODEL:
+    for path, (_, _, params) in BUILT_IN_MODEL.items():
         actual = weights[f"mapped/built_in_model/{path}"]
+        assert dtypes[f"mapped/built_in_model/{path}"] == params.get("dtype", "float32")
         if path == "scaled/kernel":  # std from Keras' formula, computed a different way
             np.testing.assert_allclose(actual, expected(BUILT_IN_MODEL, path), rtol=1e-6)
         else:
@@ -188,6 +199,14 @@ def test_dtypes_follow_keras_and_float64_is_fastinits_float64_fill():
     assert np.asarray(init((4,))).dtype == np.float32
     np.testing.assert_array_equal(init((4,), dtype="float64"),
                                   fastinit.sample(4, "normal", std=0.5, seed=3, dtype=np.float64))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_narrow_dtypes_are_the_float32_values_rounded_to_nearest_even(dtype):
+    values = keras.ops.convert_to_numpy(fk.Initializer("he_normal", seed=3)((9, 7), dtype=dtype))
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    rounded = fastinit.sample((9, 7), "he_normal", truncated=True, seed=3).astype(values.dtype)
+    np.testing.assert_array_equal(values.view(np.uint16), rounded.view(np.uint16))
 
 
 def test_fans_are_keras_compute_fans():
