@@ -1,6 +1,6 @@
 """Times fastinit against JAX's and Keras' own initialisation of a large model, on the CPU.
 
-    python benchmarks/bench_jax.py                        # ~500M-parameter Flax MLP and transformer
+    python benchmarks/bench_jax.py                  # ~500M-parameter Flax MLP and transformer
     python benchmarks/bench_jax.py --params 1e8 --repeat 3 --json
     python benchmarks/bench_jax.py --keras-backend torch  # Keras' part under another backend
 

@@ -96,16 +96,17 @@ class Initializer(keras.initializers.Initializer):
         share values, a model rebuilt from its config (model_from_json, from_config,
         clone_model: the same layer names) gets the same weights, and these are the
         values that init_model gives the variable with the same seed and scheme. Called
-        directly,
-        outside variable creation, it reads stream 0, the same values on every call (as
-        a seeded Keras initializer does). With a stream, every call reads that stream.
+        directly, outside variable creation, it reads stream 0, the same values on every
+        call (as a seeded Keras initializer does). With a stream, every call reads that
+        stream.
     **params
         The scheme's parameters (gain=, mode=, std=, ...).
 
     Variables may be float32, float64, bfloat16 or float16 (a narrow dtype holds the
-    float32 values rounded to nearest even, as STREAM.md says). The configuration (get_config) is the scheme, seed, stream and params; the class is
-    registered as "fastinit>Initializer", so a saved model reloads with it wherever
-    fastinit.keras has been imported.
+    float32 values rounded to nearest even, as STREAM.md says). The configuration
+    (get_config) is the scheme, seed, stream and params; the class is registered as
+    "fastinit>Initializer", so a saved model reloads with it wherever fastinit.keras has
+    been imported.
     """
 
     def __init__(self, scheme: str, *, seed: Seed, stream: Stream | None = None,
@@ -191,9 +192,8 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
     rules : dict {pattern: spec} or sequence of (pattern, spec), optional
         In order; the first whose glob pattern matches a variable's path without model
         names (relative_path: "dense_1/kernel", not "sequential/dense_1/kernel"; ``*``
-        matches across '/') decides: spec is a scheme name, a
-        (scheme, params) pair with the Keras meanings, or None to keep the variable's
-        current values.
+        matches across '/') decides: spec is a scheme name, a (scheme, params) pair with
+        the Keras meanings, or None to keep the variable's current values.
 
     A weight that no rule matches takes its layer's configured initializer (the layer's
     NAME_initializer for a variable NAME) when that is a Keras built-in (Zeros, Ones,
