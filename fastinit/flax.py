@@ -83,6 +83,11 @@ def init_params(params: Any, *, seed: Seed, rules: Any) -> Any:
         if rule is not None and rule.scheme is None and isinstance(leaf, jax.ShapeDtypeStruct):
             raise ValueError(f"{path}: rule {rule.pattern!r} keeps the leaf as it is, but it "
                              f"is a {type(leaf).__name__}, which has no values; give it a scheme")
+        if rule is not None and rule.scheme is not None and not (
+                hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
+            raise TypeError(f"{path}: rule {rule.pattern!r} gives it a scheme, but it is a "
+                            f"{type(leaf).__name__}, not an array or ShapeDtypeStruct; keep it "
+                            f"with a rule None")
         chosen.append((path, leaf, rule))
     missing = [path for path, _, rule in chosen if rule is None]
     if missing:

@@ -155,6 +155,14 @@ def test_rule_none_keeps_leaves_that_have_values_and_refuses_bare_shapes():
         ff.init_params(mlp_shapes(), seed=0, rules=[("*/kernel", "he_uniform"), ("*", None)])
 
 
+def test_a_leaf_that_is_not_an_array_is_kept_by_rule_none_and_refused_a_scheme():
+    tree = {"params": mlp_shapes(), "step": 3}
+    rules = [("step", None), *[(f"params/{p}", spec) for p, spec in RULES]]
+    assert ff.init_params(tree, seed=0, rules=rules)["step"] == 3
+    with pytest.raises(TypeError, match="step: rule '\\*' gives it a scheme, but it is a int"):
+        ff.init_params(tree, seed=0, rules={"*": "zeros"})
+
+
 @pytest.mark.parametrize("rules, error, match", [
     ({"*": "he_nromal"}, ValueError, "unknown scheme"),
     ([("*", "normal", {})], TypeError, "pairs"),
