@@ -199,7 +199,7 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
     NAME_initializer for a variable NAME) when that is a Keras built-in (Zeros, Ones,
     Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling and its
     Glorot/He/Lecun subclasses, Orthogonal) or a fastinit.keras.Initializer, with the
-    same formula; the seed of that initializer is not used. Every weight's stream is that
+    same formula; that initializer's seed (and a fastinit one's stream) is not used. Every weight's stream is that
     path, so its values do not depend on the order of the layers, on the backend, or on
     whether the model was built from code or from its config. Weights are
     ``model.weights`` (trainable and not, e.g. BatchNormalization's moving statistics);
