@@ -15,13 +15,18 @@ import sys
 import keras
 import numpy as np
 
-_before = set(sys.modules)
+def _libraries():
+    return {name.split(".")[0] for name in sys.modules}
+
+
+_before = _libraries()
 import fastinit.keras as fk  # noqa: E402
 
-# What importing fastinit.keras added to what Keras had imported (fastinit's compiled
+# The libraries that importing fastinit.keras added to those Keras had imported (new
+# modules of those libraries, such as numpy.typing, do not count; fastinit's compiled
 # core brings its Cython runtime module, _cython_*, along).
-NEW_MODULES = sorted({name.split(".")[0] for name in set(sys.modules) - _before
-                      if not name.startswith(("fastinit", "_cython"))})
+NEW_MODULES = sorted(name for name in _libraries() - _before
+                     if not name.startswith(("fastinit", "_cython")))
 
 SEED = 3
 
