@@ -57,17 +57,74 @@ def positive(name, value):
     return v
 
 
-def fan(name, value):
-    """A fan given by the user: an int >= 1."""
+def number_text(n):
+    """n for a message: 2**64 - 1 as "2**64 - 1", an integer of hundreds of digits by its
+    size."""
+    for k, text in ((0, ""), (1, " - 1"), (-1, " + 1")):
+        m = n + k
+        if m >= 1 << 20 and m & (m - 1) == 0:
+            return f"2**{m.bit_length() - 1}{text}"
+    digits = str(n)
+    return digits if len(digits) <= 40 else f"an integer of {len(digits.lstrip('-'))} digits"
+
+
+def _shown(value):
+    """A value the user passed, for a message: its type and (briefly) what it is."""
+    text = repr(value) if isinstance(value, (str, bytes)) else str(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _range_text(low, high):
+    if high is None:
+        return f">= {number_text(low)}"
+    return f"in [{number_text(low)}, {number_text(high)}]"
+
+
+def integer(name, value, low=0, high=None):
+    """value as a Python int in [low, high] (no upper end for high=None), or a
+    TypeError (not an integer) or ValueError (out of range) naming `name`.
+
+    Every integer fastinit takes from a user goes through here. Any integer type is
+    taken (int, NumPy integers, anything with __index__); bools, floats (even 2.0)
+    and strings are not, so that a mistake is not rounded into a valid value.
+    """
+    if type(value) is int and value >= low and (high is None or value <= high):
+        return value  # the common case, kept cheap
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive int, got a bool")
+        raise TypeError(f"{name} must be an integer {_range_text(low, high)}, got a bool "
+                        f"({value!r})")
     try:
         n = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be a positive int, got {value!r}") from None
-    if n < 1:
-        raise ValueError(f"{name} must be >= 1, got {n}")
+        raise TypeError(f"{name} must be an integer {_range_text(low, high)}, got "
+                        f"{_shown(value)}") from None
+    if n < low or (high is not None and n > high):
+        raise ValueError(f"{name} must be {_range_text(low, high)}, got {number_text(n)}")
     return n
+
+
+def integers(name, values, low=0):
+    """values as a tuple of Python ints >= low, each checked by integer().
+
+    Takes a tuple or list (torch.Size is a tuple) or a 1-D NumPy array of integers;
+    a dict, a set (which have no order), a string or a bare int is a TypeError
+    naming `name`, an entry out of range a ValueError naming it (``origin[1]``).
+    """
+    if not (isinstance(values, (tuple, list)) or (
+            isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu")):
+        why = " (a set or dict has no order)" if isinstance(values, (set, frozenset, dict)) else ""
+        raise TypeError(f"{name} must be a tuple or list of ints (or a 1-D NumPy array of "
+                        f"integers); got {_shown(values)}{why}")
+    return tuple(integer(f"{name}[{k}]", v, low) for k, v in enumerate(values))
+
+
+# A fan counts the inputs or outputs of a unit: no tensor has 2**63 elements or more.
+MAX_FAN = (1 << 63) - 1
+
+
+def fan(name, value):
+    """A fan given by the user: an int in [1, 2**63 - 1]."""
+    return integer(name, value, 1, MAX_FAN)
 
 
 def flag(name, value):

@@ -6,11 +6,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _dtypes, _engine, _fill, _streams, _threads, generator
+from . import _dtypes, _engine, _fill, _params, _streams, _threads, generator
 from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 from ._version import __version__
 
 RAW_WORDS = 1 << 66  # raw words per (seed, stream)
+MAX_RAW_COUNT = ((1 << 63) - 1) // 4  # uint32 words in the largest NumPy array
 
 
 def _seed_and_stream(seed, stream):
@@ -92,10 +93,14 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
 
     Word w is word w % 4 of Philox4x32-10 block w // 4 (see docs/stream.md).
     """
-    count = _streams.as_int(count, "count", RAW_WORDS + 1, "2**66]")
-    start = _streams.as_int(start, "start", RAW_WORDS, "2**66")
+    count = _params.integer("count", count, 0, RAW_WORDS)
+    start = _params.integer("start", start, 0, RAW_WORDS - 1)
     if start + count > RAW_WORDS:
         raise ValueError(f"start + count = {start + count} runs past the stream's 2**66 words")
+    if count > MAX_RAW_COUNT:
+        raise ValueError(f"count = {_params.number_text(count)} words would take {count * 4 / 2**60:.0f} EiB, more "
+                         f"than one NumPy array can hold (2**61 - 1 words); read the stream "
+                         f"in pieces with start=")
     return _engine.random_raw(count, _streams.check_seed(seed), _streams.stream_id(stream),
                               start >> 2, start & 3, _threads.resolve(None))
 

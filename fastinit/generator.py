@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _dtypes, _fill, _streams, _threads
+from . import _dtypes, _fill, _params, _streams, _threads
 from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 
 
@@ -72,6 +72,8 @@ class Generator:
 
 def new_array(shape, dtype):
     """np.empty(shape, dtype) for a dtype fastinit writes (bfloat16: ml_dtypes')."""
+    shape = (_params.integers("shape", shape) if isinstance(shape, (tuple, list, np.ndarray))
+             else _params.integer("shape", shape))
     return np.empty(shape, _dtypes.lookup(dtype).numpy())
 
 

@@ -41,6 +41,11 @@ def test_other_tensor_dtypes_are_refused(dtype):
     assert (t.view(torch.uint8) == 0).all()
 
 
+def test_a_meta_tensor_is_refused_with_the_ways_to_give_it_memory():
+    with pytest.raises(TypeError, match=r"meta device.*to_empty\(device='cpu'\).*materialize"):
+        fastinit.fill(torch.empty(4, 4, device="meta"), "uniform", seed=1)
+
+
 # ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
 
 NARROW = [torch.bfloat16, torch.float16]
