@@ -30,8 +30,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     ----------
     array : float32, float64, bfloat16 or float16 array
         A NumPy array or anything NumPy can view without a copy (np.memmap,
-        array.array, a CPU torch.Tensor), in any memory layout: values depend
-        only on each element's logical (row-major) index. The same object is
+        array.array, a CPU torch.Tensor), in any memory layout in which no two
+        elements share memory: values depend only on each element's logical
+        (row-major) index. The same object is
         returned; nothing is copied. bfloat16: a torch.bfloat16 tensor or a
         NumPy array of ml_dtypes.bfloat16. A bfloat16 or float16 value is the
         float32 value of the same element rounded to nearest, ties to even.
@@ -49,7 +50,7 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         process may run on. More than the CPUs of the machine are clamped to
         that number (``get_config()["max_threads"]``). The values never depend
         on it.
-    global_shape, origin : tuple of int, optional
+    global_shape, origin : tuple or list of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
         `global_shape`, so every shard has the scale of the whole tensor.
@@ -60,9 +61,10 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     Raises
     ------
     TypeError, ValueError
-        For a buffer that cannot be filled in place, an unknown scheme (with the
-        closest names), a parameter the scheme does not take, or a bad value;
-        nothing is written then.
+        For a buffer that cannot be filled in place (read-only, another dtype,
+        two elements sharing memory: a stride of 0 from np.broadcast_to or
+        Tensor.expand), an unknown scheme (with the closest names), a parameter
+        the scheme does not take, or a bad value; nothing is written then.
     """
     seed, stream = _seed_and_stream(seed, stream)
     return _fill.fill(array, scheme, params, seed, stream, _threads.resolve(threads),
