@@ -64,7 +64,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         For a buffer that cannot be filled in place (read-only, another dtype,
         two elements sharing memory: a stride of 0 from np.broadcast_to or
         Tensor.expand), an unknown scheme (with the closest names), a parameter
-        the scheme does not take, or a bad value; nothing is written then.
+        the scheme does not take, or a bad value (among them, parameters whose
+        values the array's dtype cannot hold: a scale that rounds to 0 in it, or
+        values past its largest finite value); nothing is written then.
     """
     seed, stream = _seed_and_stream(seed, stream)
     return _fill.fill(array, scheme, params, seed, stream, _threads.resolve(threads),
