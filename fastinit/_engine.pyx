@@ -22,6 +22,8 @@ STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES  # fills this large use streaming stores
 # so that Ctrl-C (KeyboardInterrupt) is seen during a fill of many GB.
 cdef uint64_t CHUNK = 1 << 23
 
+# The distributions the engine draws (fi_kind), by name: the one list of them, which
+# fastinit.schemes (its plans, variance_scaling's distribution=) and _fill read.
 KINDS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
          "truncated_normal": FI_TRUNCATED_NORMAL}
 
@@ -181,7 +183,12 @@ def fill_buffer(object out, int dtype, str kind, double a, double b, double c, u
     cdef fi_region region
     cdef uint64_t begin, end, total, stride
     cdef int k, ndim
-    cdef fi_kind fkind = KINDS[kind]
+    cdef fi_kind fkind
+    try:
+        fkind = KINDS[kind]
+    except KeyError:
+        raise ValueError(f"fill_buffer: unknown kind {kind!r}; the engine draws "
+                         f"{', '.join(KINDS)}") from None
     if not 0 <= dtype < FI_NDTYPES:
         raise ValueError(f"unknown dtype code {dtype}")
     PyObject_GetBuffer(out, &view, PyBUF_RECORDS)

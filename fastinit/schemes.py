@@ -14,23 +14,30 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, NamedTuple, Tuple
 
-from . import _dtypes, _params
+from . import _dtypes, _engine, _params
 from .fans import check_layout, compute_fans
 
 # The std of a standard normal truncated to [-2, 2]: dividing by it keeps the
 # variance of a truncated draw what the scheme's formula says (Keras, JAX).
 TRUNCATED_STD = 0.87962566103423978
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+# variance_scaling's distribution= is the name of the engine's kind it draws.
+DISTRIBUTIONS = tuple(_engine.KINDS)
 REQUIRED = object()  # default of a parameter the caller must give
 
 
 class Plan(NamedTuple):
-    """What to write. kind "uniform" args (mid, half, 0), "normal" (mean, std, 0),
-    "truncated_normal" (mean, std, bound), all already in the dtype (the engine
-    takes three numbers); "constant" (value,); "orthogonal" (layout, gain)."""
+    """What to write: kind, one of KINDS, and its args. The engine's kinds take three
+    numbers already in the dtype: "uniform" (mid, half, 0), "normal" (mean, std, 0),
+    "truncated_normal" (mean, std, bound); "constant" (value,); "orthogonal" (layout,
+    gain)."""
     kind: str
     args: tuple
+
+
+# Every kind of Plan: the engine's distributions (_engine.KINDS), which the C core
+# writes, and two that _fill writes itself.
+KINDS = (*_engine.KINDS, "constant", "orthogonal")
 
 
 @dataclass(frozen=True)

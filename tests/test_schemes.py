@@ -6,6 +6,7 @@ import pytest
 from scipy import stats
 
 import fastinit
+from fastinit import _engine
 from reference_rules import (TRUNCATED_STD, expected_draw, expected_variance_scaling, fans,
                              fan_of_mode)
 
@@ -207,3 +208,22 @@ def test_a_plan_seen_before_is_still_checked():
 
 def test_fan_of_mode_reference_is_sane():
     assert fan_of_mode("fan_geo_avg", 4, 9) == 6.0 and TRUNCATED_STD < 1
+
+
+def test_every_plan_is_of_a_kind_listed_once():
+    # The engine's kinds are listed once, in the binding (_engine.KINDS); schemes.KINDS
+    # adds the two that _fill writes itself, and variance_scaling's distributions are
+    # the engine's kinds by name.
+    assert fastinit.schemes.KINDS == (*_engine.KINDS, "constant", "orthogonal")
+    assert fastinit.schemes.DISTRIBUTIONS == tuple(_engine.KINDS)
+    for name in fastinit.schemes.SCHEMES:
+        params = {"value": 0.5} if name == "constant" else {}
+        assert fastinit.schemes.plan(name, params, "float32", (4, 4)).kind in \
+            fastinit.schemes.KINDS
+
+
+def test_the_engine_refuses_a_kind_it_does_not_draw():
+    with pytest.raises(ValueError, match="unknown kind 'gamma'; the engine draws uniform, "
+                                         "normal, truncated_normal"):
+        _engine.fill_buffer(np.empty(3, np.float32), 0, "gamma", 0.0, 1.0, 0.0, 1, 0, None,
+                            None, 1)
