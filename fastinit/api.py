@@ -85,7 +85,15 @@ def sample(shape: Shape, scheme: str, *, dtype: DTypeLike = np.float32,
     has ml_dtypes' dtype (ImportError without ml_dtypes).
 
     >>> w = fastinit.sample((784, 256), "glorot_uniform", seed=0)
-    >>> e = fastinit.sample((32000, 4096), "normal", std=0.02, dtype="bfloat16", seed=0)
+    >>> w.shape, w.dtype
+    ((784, 256), dtype('float32'))
+    >>> bound = (6 / (784 + 256)) ** 0.5  # glorot_uniform: U(-bound, bound)
+    >>> bool(abs(w).max() <= bound)
+    True
+    >>> e = fastinit.sample((1000, 64), "normal", std=0.02, dtype="float16", seed=0)
+    >>> bool(np.array_equal(e, fastinit.sample((1000, 64), "normal", std=0.02, seed=0)
+    ...                                   .astype(np.float16)))  # the float32 values, rounded
+    True
     """
     return fill(generator.new_array(shape, dtype), scheme, seed=seed, stream=stream,
                 threads=threads, global_shape=global_shape, origin=origin, **params)

@@ -32,6 +32,9 @@ class Generator:
     >>> gen = fastinit.Generator(42)
     >>> w = gen.fill(np.empty((512, 256), np.float32), "he_normal", name="encoder.0.weight")
     >>> b = gen.sample(256, "zeros")
+    >>> again = fastinit.Generator(42).sample((512, 256), "he_normal", name="encoder.0.weight")
+    >>> bool(np.array_equal(w, again))  # the name, not the order of calls, gives the values
+    True
     """
 
     def __init__(self, seed: Seed | None = None) -> None:
