@@ -117,11 +117,11 @@ cdef int check_no_overlap(object out, Py_buffer *view) except -1:
 
 
 cdef bint exact_overlap(object a) except -1:
-    # Two elements i != j overlap iff, with k the last dimension where they differ and
-    # i_k > j_k, the element i - j + (0, ..., 0) overlaps element 0 of dimension k (offsets
-    # are linear in the index): so iff for some k the elements with index >= 1 along k
-    # and 0 along every later dimension share memory with those with index 0 along k.
-    from numpy.exceptions import TooHardError
+    # Offsets are linear in the index, so moving two elements i and j by the same index
+    # step moves both by the same bytes. Let k be the last dimension where they differ,
+    # i_k > j_k: moving both by -j_k along k and to 0 along every later dimension keeps
+    # them in the array. So two elements overlap iff, for some k, one with index >= 1
+    # along k and 0 after it overlaps one with index 0 along k and after it.
     for k in range(a.ndim):
         if a.shape[k] < 2:
             continue
@@ -131,7 +131,7 @@ cdef bint exact_overlap(object a) except -1:
         try:
             if np.shares_memory(head, rest, max_work=OVERLAP_WORK):
                 return True
-        except TooHardError:
+        except np.exceptions.TooHardError:
             raise ValueError(f"fastinit cannot tell whether the elements of this array (shape "
                              f"{a.shape}, strides {a.strides}) share memory: NumPy's exact "
                              f"check gave up. Fill a contiguous array instead "

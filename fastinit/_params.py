@@ -1,9 +1,15 @@
-"""Scheme parameters: checked, then rounded to the target dtype as docs/stream.md says.
+"""Arguments checked, and scheme parameters rounded to the target dtype as docs/stream.md says.
+
+Every integer a user passes (seeds, streams, counts, fans, threads, shapes, regions) is
+checked by integer() or integers(), every real parameter by finite() or positive(), so
+that each message names the argument and what it must be.
 
 The C core takes each parameter already rounded once to float32 or float64
 (the dtype that the array's dtype draws: float32 for bfloat16 and float16);
 doing it here, in exact rational arithmetic, keeps the C side free of
-double-rounding questions. `dtype` below is anything _dtypes.lookup takes.
+double-rounding questions. Parameters whose values the array's dtype cannot hold are
+refused here too ("what the dtype can hold" below). `dtype` below is anything
+_dtypes.lookup takes.
 """
 import math
 import operator
