@@ -6,6 +6,7 @@ The modules are those of the fastinit that the tests import, so the README's tes
 `fastinit` and `np` besides their module's own names."""
 import doctest
 import importlib
+import os
 import pkgutil
 
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 
 import fastinit
 
+# fastinit.keras's examples run on the backend that tests/test_keras.py chooses by default.
+os.environ.setdefault("KERAS_BACKEND", "numpy")
 MODULES = ["fastinit"] + sorted(
     m.name for m in pkgutil.walk_packages(fastinit.__path__, "fastinit.",
                                           onerror=lambda name: None))
