@@ -35,15 +35,15 @@ def fill(dtype, scheme, shape=(16, 8), **params):
 # (dtype, scheme, parameters, what the message must name)
 UNDERFLOWS = [
     ("float32", "glorot_uniform", dict(gain=1e-320), "gain=1e-320"),
-    ("float32", "he_normal", dict(gain=1e-320), "gain=1e-320"),
-    ("float32", "he_normal", dict(gain=1e-45, truncated=True), "gain=1e-45"),
-    ("float32", "lecun_uniform", dict(gain=1e-40, fan_in=2**62), "gain=1e-40"),
+    ("float32", "glorot_normal", dict(gain=1e-320), "gain=1e-320"),
+    ("float32", "glorot_normal", dict(gain=1e-45, truncated=True), "gain=1e-45"),
+    ("float32", "fan_in_uniform", dict(gain=1e-40, fan_in=2**62), "gain=1e-40"),
     ("float32", "variance_scaling", dict(scale=1e-300), "scale=1e-300"),
     ("float32", "normal", dict(std=1e-50), "std=1e-50"),
     ("float32", "uniform", dict(low=-1e-50, high=1e-50), "high=1e-50"),
     ("float32", "truncated_normal", dict(bound=1e-50), "bound=1e-50"),
     ("float32", "orthogonal", dict(gain=1e-50), "gain=1e-50"),
-    ("float16", "he_normal", dict(gain=1e-10), "gain=1e-10"),
+    ("float16", "glorot_normal", dict(gain=1e-10), "gain=1e-10"),
     ("float16", "glorot_uniform", dict(fan_in=2**62), "fan_in=2**62"),
     ("float16", "uniform", dict(low=-1e-40, high=1e-40), "high=1e-40"),
     ("float16", "normal", dict(std=2.0**-26), "std="),
@@ -63,10 +63,10 @@ def test_a_scale_that_rounds_to_zero_is_refused_naming_the_argument(dtype, schem
 OVERFLOWS = [
     ("float32", "normal", dict(mean=3e38, std=1e38), "std=1e+38"),
     ("float32", "glorot_uniform", dict(gain=1e300), "gain=1e+300"),
-    ("float32", "he_uniform", dict(gain=2e38, fan_in=1, fan_out=1), "gain=2e+38"),
+    ("float32", "fan_in_uniform", dict(gain=4e38, fan_in=1), "gain=4e+38"),
     ("float32", "truncated_normal", dict(mean=3e38, std=3e37, bound=2.0), "mean=3e+38, std="),
     ("float16", "normal", dict(mean=60000.0, std=4000.0), "mean=60000.0, std=4000.0"),
-    ("float16", "he_normal", dict(gain=1e5), "gain=100000.0"),
+    ("float16", "glorot_normal", dict(gain=1e5), "gain=100000.0"),
     ("float16", "uniform", dict(low=0.0, high=70000.0), "high=70000.0"),
     ("float16", "constant", dict(value=70000.0), "value=70000.0"),
     ("float16", "orthogonal", dict(gain=1e5), "gain=100000.0"),
@@ -85,9 +85,9 @@ def test_values_past_the_largest_finite_value_are_refused_naming_the_argument(
 
 
 def test_the_message_names_no_parameter_the_scheme_computed():
-    # he_normal's std and uniform's (high - low) / 2 are not what the caller gave.
+    # glorot_normal's std is not what the caller gave.
     with pytest.raises(ValueError) as refused:
-        fill("float32", "he_normal", gain=1e-320)
+        fill("float32", "glorot_normal", gain=1e-320)
     assert "std=" not in str(refused.value) and "gain=1e-320" in str(refused.value)
 
 
