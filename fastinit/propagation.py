@@ -258,8 +258,8 @@ def propagate(depth: int, width: int, *, activation: str, schemes: Sequence[Sche
     ...                             schemes=["he_normal", "glorot_uniform"])
     >>> print(report)
     """
-    depth, width = _params.fan("depth", depth), _params.fan("width", width)
-    batch = _params.fan("batch", batch)
+    depth, width = _params.integer("depth", depth, 1), _params.integer("width", width, 1)
+    batch = _params.integer("batch", batch, 1)
     seed = _streams.check_seed(seed)
     activation = _activations.check(activation)
     if isinstance(schemes, str):

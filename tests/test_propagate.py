@@ -208,7 +208,7 @@ def test_schemes_are_names_names_with_parameters_or_labelled_tuples():
     (dict(schemes=[]), ValueError, "schemes is empty"),
     (dict(schemes=[3]), TypeError, "each scheme must be a str"),
     (dict(depth=0), ValueError, "depth must be >= 1"),
-    (dict(width=2.5), TypeError, "width must be a positive int"),
+    (dict(width=2.5), TypeError, "width must be an integer >= 1, got float 2.5"),
     (dict(dtype="int8"), TypeError, "dtype"),
 ])
 def test_bad_arguments_say_what_is_wrong(kwargs, error, words):
