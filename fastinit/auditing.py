@@ -569,6 +569,13 @@ def audit(tensors: Tensors, *, layout: str = "keras",
     AuditReport
         ``.rows`` (AuditRow: std, bound, fans, matches or nearest scheme, flags),
         ``.flagged``, ``report["name"]``; prints as a table.
+
+    >>> report = fastinit.audit({"w": fastinit.sample((256, 128), "he_normal", seed=0),
+    ...                          "v": np.zeros((128, 10))}, activation="relu")
+    >>> report["w"].matches
+    ('he_normal',)
+    >>> [(row.name, flag.code) for row in report.flagged for flag in row.flags]
+    [('v', 'zero')]
     """
     layout = check_layout(layout)
     if activation is not None:
