@@ -232,8 +232,8 @@ def propagate(depth: int, width: int, *, activation: str, schemes: Sequence[Sche
         sigmoid, selu or gelu (the exact form, x * Phi(x)).
     schemes : sequence of str or (label, scheme, params) tuples
         The schemes to compare: a name ("he_normal"), a name with parameters
-        ("normal:std=0.01", "he_uniform:mode=fan_out,gain=2"; values are read as
-        int, float, true/false or text), or a tuple such as
+        ("normal:std=0.01", "variance_scaling:scale=2,mode=fan_out"; values are read
+        as int, float, true/false or text), or a tuple such as
         ``("small", "normal", {"std": 0.01})``. The label (the string itself, or the
         tuple's first item) names the scheme in the report.
     batch : int

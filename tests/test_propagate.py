@@ -184,12 +184,12 @@ def test_zero_weights_kill_every_unit():
 
 def test_schemes_are_names_names_with_parameters_or_labelled_tuples():
     kw = dict(activation="relu", batch=8, seed=5)
-    report = fastinit.propagate(4, 32, schemes=["he_uniform:mode=fan_out,gain=2",
-                                                ("mine", "he_uniform", {"mode": "fan_out",
-                                                                        "gain": 2})], **kw)
+    text = "variance_scaling:scale=2,mode=fan_out,distribution=uniform"
+    params = {"scale": 2, "mode": "fan_out", "distribution": "uniform"}
+    report = fastinit.propagate(4, 32, schemes=[text, ("mine", "variance_scaling", params)],
+                                **kw)
     a, b = report.traces.values()
-    assert (a.label, a.scheme, a.params) == ("he_uniform:mode=fan_out,gain=2", "he_uniform",
-                                             {"mode": "fan_out", "gain": 2})
+    assert (a.label, a.scheme, a.params) == (text, "variance_scaling", params)
     assert b.label == "mine"
     np.testing.assert_array_equal(a.activation_std, b.activation_std)
     truncated = fastinit.propagate(4, 32, schemes=["he_normal:truncated=true"], **kw)
