@@ -83,6 +83,22 @@ def check_region(shape, global_shape, origin):
     return global_shape, origin
 
 
+def check_shape(shape, what="shape"):
+    """A tensor's shape as a tuple of ints >= 0 (an int is a 1-d shape), with fewer
+    than 2**63 elements, or a TypeError/ValueError naming `what`."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    shape = _int_tuple(shape, what)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{what} must not have negative sizes, got {shape}")
+    total = 1
+    for n in shape:
+        total *= n
+    if total >= 1 << 63:
+        raise ValueError(f"{what} {shape} has {total} elements; at most 2**63 - 1")
+    return shape
+
+
 def _int_tuple(values, what):
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{what} must be a tuple of ints, got {values!r}")
