@@ -473,11 +473,11 @@ def _write_file(fd, header, entries, seed, threads, buffers, pool, written):
 def _target(path, sharded):
     """(folder, file name, whether the path names a folder) of the checkpoint; the
     file name is None when the shards decide it."""
+    trailing_slash = os.fspath(path).endswith(("/", os.sep))
     path = pathlib.Path(path)
-    if sharded or path.is_dir():
+    if sharded or trailing_slash or path.is_dir():
         if path.exists() and not path.is_dir():
-            raise NotADirectoryError(f"{path} is a file; with max_shard_size the path is the "
-                                     f"folder for the shards and the index")
+            raise NotADirectoryError(f"{path} is a file, not a folder for the checkpoint")
         if not path.parent.is_dir():
             raise FileNotFoundError(f"cannot write the checkpoint folder {path}: the folder "
                                     f"{path.parent} does not exist; create it first")
@@ -540,10 +540,11 @@ def save_safetensors(path: Union[str, os.PathLike],
     Parameters
     ----------
     path : str or path
-        Without max_shard_size: the file to write (e.g. "model.safetensors"), or an
-        existing folder, which gets "model.safetensors". With max_shard_size: the
-        folder (created if missing; its parent must exist), laid out as Hugging
-        Face's save_pretrained does, so that ``from_pretrained`` loads it.
+        Without max_shard_size: the file to write (e.g. "model.safetensors"), or a
+        folder (one that exists, or a path ending in "/"), which gets
+        "model.safetensors". With max_shard_size: the folder, laid out as Hugging
+        Face's save_pretrained does, so that ``from_pretrained`` loads it. A
+        missing folder is created; its parent must exist.
     specs : mapping or sequence of (name, value) pairs
         Tensor names (any str: dots and slashes are fine) to a `TensorSpec`, or to
         an array whose values are known already (a NumPy array or CPU torch tensor,

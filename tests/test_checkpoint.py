@@ -201,6 +201,13 @@ def test_a_folder_gets_model_safetensors(tmp_path):
     assert paths == [tmp_path / "model.safetensors"] and listing(tmp_path) == ["model.safetensors"]
 
 
+def test_a_path_ending_in_a_slash_is_a_new_folder(tmp_path):
+    paths = fastinit.save_safetensors(f"{tmp_path}/new/", {"w": TensorSpec(3, "float32", "ones")},
+                                      seed=0)
+    assert paths == [tmp_path / "new" / "model.safetensors"]
+    assert listing(tmp_path / "new") == ["model.safetensors"]
+
+
 def shard_specs():
     """Sizes that take every branch of Hugging Face's split at a 1000-byte limit: a
     tensor past the limit alone (in the middle), a shard that tips over, zero-size."""
@@ -403,7 +410,7 @@ def test_keyboard_interrupt_during_a_write_leaves_no_file(tmp_path, monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         fastinit.save_safetensors(tmp_path / "ckpt", shard_specs(), seed=0, max_shard_size=1000,
                                   progress=interrupt)
-    assert listing(tmp_path) == []
+    assert listing(tmp_path) == []  # no temporary file, and not the folder it created
 
 
 def test_ctrl_c_stops_a_write_within_a_second_and_leaves_no_file(tmp_path):
