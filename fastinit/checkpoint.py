@@ -430,8 +430,8 @@ class _Sink:
     def _wait(self, index):
         if self.pending[index] is not None:
             future, nbytes = self.pending[index]
+            future.result()  # if this raises (Ctrl-C too), abandon() still waits for it
             self.pending[index] = None
-            future.result()
             self.written(nbytes)
 
     def close(self):
