@@ -417,8 +417,11 @@ def test_ctrl_c_stops_a_write_within_a_second_and_leaves_no_file(tmp_path):
     # The writer is slowed down by its progress function, so that the signal lands in
     # the middle of the write; the signal is a real SIGINT, as Ctrl-C sends.
     code = f"""
-import sys, time, fastinit
+import signal, sys, time, fastinit
 from fastinit import checkpoint
+# Python ignores SIGINT if it started ignoring it (a job run in the background by a
+# script); a terminal's Ctrl-C reaches a process that raises KeyboardInterrupt.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 checkpoint.CHUNK_BYTES = 1 << 16
 def slowly(done, total):
     if done > 1 << 20:
