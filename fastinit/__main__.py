@@ -25,7 +25,7 @@ class UsageError(Exception):
 # ---- fastinit init ----------------------------------------------------------------------
 
 def add_init(commands):
-    from . import checkpoint
+    from . import _dtypes
     p = commands.add_parser(
         "init", help="write an initialised checkpoint (safetensors) from a SPEC",
         description="Write the tensors that SPEC describes, initialised, to safetensors "
@@ -41,7 +41,7 @@ def add_init(commands):
     p.add_argument("--seed", type=_seed, metavar="N",
                    help="the seed, an integer in [0, 2**64) (default: the SPEC's \"seed\", "
                         "else 0)")
-    p.add_argument("--dtype", choices=list(checkpoint._DTYPES),
+    p.add_argument("--dtype", choices=_dtypes.NAMES,
                    help="write every tensor in this dtype, whatever SPEC says")
     p.add_argument("--max-shard-size", type=_size, metavar="SIZE",
                    help="split into Hugging Face shards of at most SIZE (bytes, or e.g. 5GB, "

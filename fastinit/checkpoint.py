@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 
-from . import _buffers, _fill, _progress, _streams, _threads
+from . import _buffers, _dtypes, _fill, _progress, _streams, _threads
 from ._typing import Seed, Shape
 from ._version import __version__
 
@@ -48,35 +48,6 @@ _SAFETENSORS_ORDER = ("BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2",
                       "I32", "U32", "F32", "C64", "F64", "I64", "U64")
 
 
-# ---- TEMPORARY, until issue 11 (bfloat16, float16) lands: then fastinit._dtypes is the
-# one table of dtypes and this block goes. Only what this module needs from it.
-class _DType:
-    def __init__(self, name, numpy, safetensors):
-        self.name, self.numpy, self.safetensors = name, np.dtype(numpy), safetensors
-        self.itemsize = self.numpy.itemsize
-
-
-_DTYPES = {d.name: d for d in (_DType("float32", np.float32, "F32"),
-                               _DType("float64", np.float64, "F64"))}
-
-
-def _lookup(dtype):
-    key = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
-    if key is None:
-        try:
-            key = np.dtype(dtype).name
-        except TypeError:
-            key = None
-    if key not in _DTYPES:
-        raise TypeError(f"dtype must be one of {', '.join(_DTYPES)}; got {dtype!r}")
-    return _DTYPES[key]
-
-
-def _fill_as(out, dtype, scheme, params, seed, stream, threads, global_shape, origin):
-    _fill.fill(out, scheme, params, seed, stream, threads, global_shape, origin)
-# ---- end of the temporary block
-
-
 class TensorSpec:
     """One tensor of a checkpoint, to be initialised: shape, dtype, scheme and its parameters.
 
@@ -85,7 +56,8 @@ class TensorSpec:
     shape : int or tuple of int
         The tensor's shape (sizes >= 0; ``()`` is a scalar).
     dtype : str or dtype
-        "float32" or "float64" (or np.float32, ...).
+        "float32", "float64", "bfloat16" or "float16" (or np.float16, torch.bfloat16,
+        ...). A bfloat16 or float16 value is the float32 value rounded (STREAM.md).
     scheme : str
         Any fastinit scheme ("normal", "he_uniform", "orthogonal", "zeros", ...).
     **params
@@ -95,16 +67,16 @@ class TensorSpec:
     bad spec fails before any file is created. A TensorSpec is immutable, compares
     by value and can be hashed.
 
-    >>> fastinit.TensorSpec((4096, 4096), "float32", "normal", std=0.02)
-    TensorSpec((4096, 4096), 'float32', 'normal', std=0.02)
+    >>> fastinit.TensorSpec((4096, 4096), "bfloat16", "normal", std=0.02)
+    TensorSpec((4096, 4096), 'bfloat16', 'normal', std=0.02)
     """
 
     __slots__ = ("_shape", "_dtype", "_scheme", "_params")
 
     def __init__(self, shape: Shape, dtype: Any, scheme: str, **params: Any) -> None:
         shape = _buffers.check_shape(shape)
-        kind = _lookup(dtype)
-        _fill.plan(scheme, params, kind.numpy, shape)  # raises what is wrong, naming it
+        kind = _dtypes.lookup(dtype)
+        _fill.plan(scheme, params, kind, shape)  # raises what is wrong, naming it
         object.__setattr__(self, "_shape", shape)
         object.__setattr__(self, "_dtype", kind.name)
         object.__setattr__(self, "_scheme", scheme)
@@ -117,7 +89,7 @@ class TensorSpec:
 
     @property
     def dtype(self) -> str:
-        """The dtype's name: "float32", "float64"."""
+        """The dtype's name: "float32", "float64", "bfloat16" or "float16"."""
         return self._dtype
 
     @property
@@ -138,7 +110,7 @@ class TensorSpec:
     @property
     def nbytes(self) -> int:
         """Bytes of the tensor's data."""
-        return self.size * _lookup(self._dtype).itemsize
+        return self.size * _dtypes.BY_NAME[self._dtype].itemsize
 
     def __setattr__(self, name, value):
         raise AttributeError("a TensorSpec cannot be changed; make a new one")
@@ -221,19 +193,21 @@ class _Entry:
         spec, dtype = self.spec, self.dtype
         stream = _streams.stream_id(self.name)
         params = dict(spec._params)
-        if _fill.plan(spec.scheme, params, dtype.numpy, self.shape).kind == "orthogonal":
+        # The buffers hold the dtype's bits (NumPy has no bfloat16); fill_as writes them.
+        items = dtype.bits
+        if _fill.plan(spec.scheme, params, dtype, self.shape).kind == "orthogonal":
             # Q depends on the whole draw: compute it once for the tensor (a float64
             # workspace a few times its size, see orthogonal.py), then copy it out.
-            whole = np.empty(self.shape, dtype.numpy)
-            _fill_as(whole, dtype, spec.scheme, params, seed, stream, threads, None, None)
+            whole = np.empty(self.shape, items)
+            _fill.fill_as(whole, dtype, spec.scheme, params, seed, stream, threads, None, None)
             yield from _copies(whole.reshape(-1).view(np.uint8), chunk_bytes)
             return
         for origin, box in _boxes(self.shape, chunk_bytes // dtype.itemsize):
             def write(out, origin=origin, box=box):
-                view = out.view(dtype.numpy).reshape(box)
+                view = out.view(items).reshape(box)
                 whole = box == self.shape
-                _fill_as(view, dtype, spec.scheme, params, seed, stream, threads,
-                         None if whole else self.shape, None if whole else origin)
+                _fill.fill_as(view, dtype, spec.scheme, params, seed, stream, threads,
+                              None if whole else self.shape, None if whole else origin)
             yield math.prod(box) * dtype.itemsize, write
 
 
@@ -303,15 +277,11 @@ def _check_utf8(text, what):
 
 def _entry(name, value):
     if isinstance(value, TensorSpec):
-        return _Entry(name, _lookup(value.dtype), value.shape, spec=value)
+        return _Entry(name, _dtypes.BY_NAME[value.dtype], value.shape, spec=value)
     if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
         return _torch_entry(name, value)
     if isinstance(value, np.ndarray):
-        try:
-            dtype = _lookup(value.dtype.newbyteorder("="))
-        except TypeError:
-            raise TypeError(f"tensor {name!r}: an array of dtype {value.dtype}; a checkpoint "
-                            f"holds {', '.join(_DTYPES)}") from None
+        dtype = _dtypes.lookup(value.dtype.newbyteorder("="), f"tensor {name!r}'s dtype")
         little = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
         return _Entry(name, dtype, value.shape, data=little.reshape(-1).view(np.uint8))
     raise TypeError(f"tensor {name!r}: a value must be a fastinit.TensorSpec, a NumPy array "
@@ -321,11 +291,7 @@ def _entry(name, value):
 def _torch_entry(name, tensor):
     """A torch tensor's bytes, read through a uint8 view (NumPy has no bfloat16)."""
     torch = sys.modules["torch"]
-    try:
-        dtype = _lookup(str(tensor.dtype).removeprefix("torch."))
-    except TypeError:
-        raise TypeError(f"tensor {name!r}: a torch tensor of {tensor.dtype}; a checkpoint "
-                        f"holds {', '.join(_DTYPES)}") from None
+    dtype = _dtypes.lookup(tensor.dtype, f"tensor {name!r}'s dtype")
     flat = tensor.detach().to("cpu").contiguous().reshape(-1)
     return _Entry(name, dtype, tuple(tensor.shape), data=flat.view(torch.uint8).numpy())
 
