@@ -1,7 +1,7 @@
 """Writing a checkpoint of a few GB: fastinit.save_safetensors against the physical limit
 and against the usual way.
 
-    python benchmarks/bench_checkpoint.py                      # 4 GB of float32, in /tmp
+    python benchmarks/bench_checkpoint.py                      # 4 GB of bfloat16, in /tmp
     python benchmarks/bench_checkpoint.py --gb 1 --dir /data --json
 
 Three ways to put the same number of bytes in a file on the same disk, each in a
@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 
+from fastinit import _dtypes
+
 SIDE = 8192  # tensors of SIDE x SIDE, a large transformer's linear layer
 BUFFER = 32 << 20
 
@@ -45,9 +47,9 @@ def child(method, path, gb, dtype):
     if method == "usual":
         import safetensors.torch
         import torch
-    elif method == "fastinit":
+    else:
         import fastinit
-    itemsize = np.dtype(dtype).itemsize if dtype != "bfloat16" else 2
+    itemsize = _dtypes.lookup(dtype).itemsize
     count = tensor_count(gb, itemsize)
     names = [f"model.layers.{i}.mlp.weight" for i in range(count)]
     before = peak_kib()
@@ -95,7 +97,8 @@ def run(method, folder, gb, dtype):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--gb", type=float, default=4.0, help="checkpoint size in GB (1e9 bytes)")
-    parser.add_argument("--dtype", default="float32", help="float32 or float64 (default float32)")
+    parser.add_argument("--dtype", default="bfloat16", choices=_dtypes.NAMES,
+                        help="the tensors' dtype (default bfloat16)")
     parser.add_argument("--dir", default=tempfile.gettempdir(),
                         help="where to write (default: the temporary folder)")
     parser.add_argument("--no-usual", action="store_true", help="skip the torch + safetensors run")

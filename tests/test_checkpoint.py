@@ -19,16 +19,43 @@ import fastinit
 from fastinit import TensorSpec, checkpoint
 from conftest import run_python
 
-DTYPES = ["float32", "float64"]
+DTYPES = ["float32", "float64", "bfloat16", "float16"]
+NARROW = {"bfloat16": "float32", "float16": "float32"}  # the dtype each draws and rounds
 SEED = 1234
 
 
+def numpy_knows(dtype):
+    """NumPy arrays of bfloat16 (made by fastinit.sample, read by safetensors' NumPy
+    reader) need ml_dtypes imported."""
+    if dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
+
+
 def expected(name, value, seed=SEED):
-    """What the checkpoint must hold for `name`: fastinit.sample of the spec, in memory."""
+    """What the checkpoint must hold for `name`: fastinit.sample of the spec, in memory
+    (bfloat16 as ml_dtypes' NumPy dtype)."""
     if not isinstance(value, TensorSpec):
         return np.asarray(value)
+    numpy_knows(value.dtype)
     return fastinit.sample(value.shape, value.scheme, dtype=value.dtype, seed=seed,
                            stream=name, **value.params)
+
+
+def expected_torch(name, value, torch, seed=SEED):
+    """The same as a torch tensor; a narrow dtype's from the float32 sample rounded by
+    torch's own .to() (round to nearest, ties to even), an independent rounding."""
+    dtype = getattr(torch, value.dtype)
+    draws = NARROW.get(value.dtype, value.dtype)
+    drawn = fastinit.sample(value.shape, value.scheme, dtype=draws, seed=seed, stream=name,
+                            **value.params)
+    return torch.from_numpy(drawn).to(dtype)
+
+
+def assert_same_values(got, want, name):
+    """Same dtype, shape and bits (NumPy arrays; bfloat16 from ml_dtypes)."""
+    assert got.dtype == want.dtype and got.shape == want.shape, name
+    bits = np.dtype(f"u{got.dtype.itemsize}")
+    assert np.array_equal(got.view(bits), want.view(bits)), name
 
 
 def mixed_specs(dtype):
@@ -54,14 +81,15 @@ def listing(folder):
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_file_loads_with_safetensors_numpy_to_what_sample_gives(tmp_path, dtype):
     safetensors = pytest.importorskip("safetensors")
+    numpy_knows(dtype)
     specs = mixed_specs(dtype)
     [path] = fastinit.save_safetensors(tmp_path / "m.safetensors", specs, seed=SEED)
     with safetensors.safe_open(path, framework="np") as f:
         assert sorted(f.keys()) == sorted(specs)
         for name, spec in specs.items():
             got, want = f.get_tensor(name), expected(name, spec)
-            assert got.dtype == np.dtype(dtype) and got.shape == spec.shape
-            assert np.array_equal(got, want), name
+            assert got.dtype.name == dtype and got.shape == spec.shape
+            assert_same_values(got, want, name)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -74,7 +102,7 @@ def test_file_loads_with_safetensors_torch_to_what_sample_gives(tmp_path, dtype)
         for name, spec in specs.items():
             got = f.get_tensor(name)
             assert got.dtype == getattr(torch, dtype) and tuple(got.shape) == spec.shape
-            assert torch.equal(got, torch.from_numpy(expected(name, spec))), name
+            assert torch.equal(got, expected_torch(name, spec, torch)), name
 
 
 def _header_without_metadata(data):
@@ -102,7 +130,9 @@ def assert_same_bytes(ours, reference):
 def test_bytes_equal_safetensors_numpy_writer(tmp_path, dtype):
     safetensors = pytest.importorskip("safetensors")
     from safetensors.numpy import save_file
-    other = "float64" if dtype == "float32" else "float32"  # two dtypes in one file
+    other = DTYPES[(DTYPES.index(dtype) + 1) % len(DTYPES)]  # two dtypes in one file
+    numpy_knows(dtype)
+    numpy_knows(other)
     specs = {**mixed_specs(dtype), **{f"other.{k}": v for k, v in mixed_specs(other).items()},
              'quote"back\\slash\nnew\tline\x01\x7f': TensorSpec(3, dtype, "normal"),
              "computed.buffer": np.linspace(0, 1, 7)}
@@ -124,7 +154,7 @@ def test_bytes_equal_safetensors_torch_writer(tmp_path, dtype):
     ours = fastinit.save_safetensors(tmp_path / "ours.safetensors", specs, seed=SEED)[0]
     with safetensors.safe_open(ours, framework="pt") as f:
         metadata = f.metadata()
-    save_file({name: torch.from_numpy(expected(name, v)) for name, v in specs.items()},
+    save_file({name: expected_torch(name, v, torch) for name, v in specs.items()},
               tmp_path / "reference.safetensors", metadata=metadata)
     assert_same_bytes(ours, tmp_path / "reference.safetensors")
 
@@ -156,9 +186,8 @@ def test_metadata_format_is_pt_by_default(tmp_path):
 
 
 def test_same_bytes_for_any_thread_count_and_chunk_size(tmp_path, monkeypatch):
-    specs = {**mixed_specs("float32"),
-             **{f"f64.{k}": v for k, v in mixed_specs("float64").items()},
-             "big": TensorSpec((7, 33, 65), "float32", "normal", std=0.02),
+    specs = {**{f"{d}.{k}": v for d in DTYPES for k, v in mixed_specs(d).items()},
+             "big": TensorSpec((7, 33, 65), "bfloat16", "normal", std=0.02),
              "table": np.arange(35, dtype=np.float32).reshape(5, 7)}
     files = []
     for chunk in (8, 24, 1000, 4096 + 8, checkpoint.CHUNK_BYTES):
@@ -176,15 +205,17 @@ def test_arrays_and_torch_tensors_are_written_as_given(tmp_path):
     given = {"np.strided": np.arange(24, dtype=np.float64).reshape(4, 6)[:, ::2],
              "np.big_endian": np.arange(5, dtype=">f4"),
              "np.scalar": np.array(2.5, np.float32),
+             "np.half": np.linspace(-1, 1, 9, dtype=np.float16),
              "torch.buffer": torch.arange(6, dtype=torch.float32).reshape(2, 3).t(),
-             "torch.scalar": torch.tensor(3.0, dtype=torch.float64)}
+             "torch.scalar": torch.tensor(3.0, dtype=torch.float64),
+             "torch.rotary": torch.linspace(0, 1, 10, dtype=torch.bfloat16).reshape(2, 5)}
     [path] = fastinit.save_safetensors(tmp_path / "m.safetensors", given, seed=0)
-    with safetensors.safe_open(path, framework="np") as f:
+    with safetensors.safe_open(path, framework="pt") as f:
         for name, value in given.items():
-            want = value.numpy() if isinstance(value, torch.Tensor) else value
+            want = value if isinstance(value, torch.Tensor) else torch.from_numpy(
+                value.astype(value.dtype.newbyteorder("=")))
             got = f.get_tensor(name)
-            assert got.shape == want.shape and np.array_equal(got, want), name
-            assert got.dtype == want.dtype.newbyteorder("=")
+            assert got.dtype == want.dtype and torch.equal(got, want), name
 
 
 def test_specs_may_be_a_sequence_of_pairs(tmp_path):
@@ -270,25 +301,26 @@ def test_sharded_folder_loads_with_transformers_from_pretrained(tmp_path):
     transformers = pytest.importorskip("transformers")
     config = transformers.LlamaConfig(
         vocab_size=128, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False)
+        num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=False,
+        dtype="bfloat16")
     with torch.device("meta"):
         model = transformers.LlamaForCausalLM(config)
-    specs = {name: (TensorSpec(tuple(t.shape), "float32", "normal",
+    specs = {name: (TensorSpec(tuple(t.shape), "bfloat16", "normal",
                                std=config.initializer_range) if t.dim() == 2
-                    else TensorSpec(tuple(t.shape), "float32", "ones"))
+                    else TensorSpec(tuple(t.shape), "bfloat16", "ones"))
              for name, t in model.state_dict().items()}
     folder = tmp_path / "tiny-llama"
-    paths = fastinit.save_safetensors(folder, specs, seed=SEED, max_shard_size="40KB")
+    paths = fastinit.save_safetensors(folder, specs, seed=SEED, max_shard_size="20KB")
     assert len(paths) > 3  # several shards and the index
     config.save_pretrained(folder)
     loaded, info = transformers.LlamaForCausalLM.from_pretrained(
-        folder, output_loading_info=True, dtype=torch.float32)
+        folder, output_loading_info=True, dtype=torch.bfloat16)
     assert not info["missing_keys"] and not info["unexpected_keys"]
     state = loaded.state_dict()
     assert sorted(state) == sorted(specs)
     for name, spec in specs.items():
-        assert state[name].dtype == torch.float32
-        assert torch.equal(state[name], torch.from_numpy(expected(name, spec))), name
+        assert state[name].dtype == torch.bfloat16
+        assert torch.equal(state[name], expected_torch(name, spec, torch)), name
 
 
 # ---- bad input: a clear error, and nothing left behind -------------------------------------
