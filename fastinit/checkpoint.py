@@ -57,7 +57,8 @@ class TensorSpec:
         The tensor's shape (sizes >= 0; ``()`` is a scalar).
     dtype : str or dtype
         "float32", "float64", "bfloat16" or "float16" (or np.float16, torch.bfloat16,
-        ...). A bfloat16 or float16 value is the float32 value rounded (STREAM.md).
+        ...). A bfloat16 or float16 value is the float32 value rounded (docs/stream.md,
+        "Narrow formats: bfloat16 and float16").
     scheme : str
         Any fastinit scheme ("normal", "he_uniform", "orthogonal", "zeros", ...).
     **params
