@@ -14,13 +14,16 @@ fresh process (so that each peak resident memory is its own), one after the othe
   safetensors.torch.save_file, then fsync (needs torch and safetensors).
 
 Every file ends with fsync, so that each time includes getting the bytes to disk,
-not only into the page cache. Peak memory is VmHWM (Linux), shown whole and as
-what the write added to the process after its imports.
+not only into the page cache. A disk's speed drifts (a virtual disk's twofold from
+one minute to the next), so the methods take turns, --repeat rounds of them, and
+each time shown is the median of its rounds. Peak memory is VmHWM (Linux), shown
+whole and as what the write added to the process after its imports.
 """
 import argparse
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -101,6 +104,8 @@ def main(argv=None):
                         help="the tensors' dtype (default bfloat16)")
     parser.add_argument("--dir", default=tempfile.gettempdir(),
                         help="where to write (default: the temporary folder)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds of the methods taken in turn (default 3); medians shown")
     parser.add_argument("--no-usual", action="store_true", help="skip the torch + safetensors run")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -110,23 +115,32 @@ def main(argv=None):
         return child(args.child, args.path, args.gb, args.dtype)
 
     methods = ["plain", "fastinit"] + ([] if args.no_usual else ["usual"])
-    results = {m: run(m, args.dir, args.gb, args.dtype) for m in methods}
+    rounds = [{m: run(m, args.dir, args.gb, args.dtype) for m in methods}
+              for _ in range(args.repeat)]
+    results = {}
+    for m in methods:
+        runs = [r[m] for r in rounds if r[m] is not None]
+        results[m] = runs and {**runs[0], "seconds": statistics.median(r["seconds"] for r in runs),
+                               "all_seconds": [r["seconds"] for r in runs],
+                               "peak_kib": max(r["peak_kib"] for r in runs),
+                               "added_kib": max(r["added_kib"] for r in runs)}
     if args.json:
         json.dump(results, sys.stdout, indent=1)
         print()
         return 0
     size = results["fastinit"]["bytes"]
     print(f"{size / 1e9:.2f} GB checkpoint of {args.dtype} ({SIDE}x{SIDE} tensors) in "
-          f"{args.dir}, fsync at the end of each:")
+          f"{args.dir}, fsync at the end of each; median of {args.repeat} rounds:")
     labels = {"plain": "plain write (the disk's limit)", "fastinit": "fastinit.save_safetensors",
               "usual": "torch init + safetensors.torch.save_file"}
     for method, r in results.items():
-        if r is None:
+        if not r:
             print(f"  {labels[method]:<42} failed (see above)")
             continue
         print(f"  {labels[method]:<42} {r['seconds']:6.2f} s  {r['bytes'] / r['seconds'] / 1e9:5.2f} "
               f"GB/s  peak RSS {r['peak_kib'] / 2**20:5.2f} GiB (+{r['added_kib'] / 2**10:.0f} MiB "
-              f"for the write, {r['added_kib'] * 1024 / r['bytes']:.1%} of the file)")
+              f"for the write, {r['added_kib'] * 1024 / r['bytes']:.1%} of the file); rounds: "
+              f"{', '.join(f'{t:.2f}' for t in r['all_seconds'])} s")
     fast = results["fastinit"]["seconds"]
     print(f"fastinit / plain write: {fast / results['plain']['seconds']:.2f}x (target <= 1.5x)")
     if results.get("usual"):
