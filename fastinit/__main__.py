@@ -135,7 +135,11 @@ def run_config(args):
         print(json.dumps(config, indent=1))
     else:
         for key, value in config.items():
-            print(f"{key}: {', '.join(value) if isinstance(value, list) else value}")
+            if isinstance(value, dict):
+                value = ", ".join(f"{k} {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = ", ".join(value)
+            print(f"{key}: {value}")
     return 0
 
 
