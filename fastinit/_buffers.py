@@ -13,9 +13,15 @@ def _torch_view(obj):
     if dtype not in ("torch.float32", "torch.float64"):
         raise TypeError(f"fastinit fills float32 or float64 tensors; got {dtype}. Fill a "
                         f"float32 tensor, then convert it with .to({dtype}).")
+    if device == "meta":
+        raise TypeError("this tensor is on the meta device, so it has no memory to fill: give "
+                        "it memory first (module.to_empty(device='cpu'), or torch.empty_like("
+                        "t, device='cpu')), or let fastinit.torch.materialize(model, seed=...) "
+                        "give a whole model memory and initialise it.")
     if device != "cpu":
-        raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}. Fill a "
-                        f"CPU tensor, then move it with .to({device!r}).")
+        raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}, and "
+                        f"fastinit has no GPU support yet. Fill a CPU tensor, then move it with "
+                        f".to({device!r}).")
     try:
         return obj.detach().numpy()
     except (RuntimeError, TypeError) as exc:

@@ -37,3 +37,16 @@ def test_other_tensor_dtypes_are_refused(dtype):
     with pytest.raises(TypeError, match="float32 or float64"):
         fastinit.fill(t, "uniform", seed=1)
     assert (t == 0).all()
+
+
+def test_a_meta_tensor_is_refused_with_the_ways_to_give_it_memory():
+    with pytest.raises(TypeError, match=r"meta device.*to_empty\(device='cpu'\).*materialize"):
+        fastinit.fill(torch.empty(4, 4, device="meta"), "uniform", seed=1)
+
+
+def test_a_tensor_on_another_device_is_refused_saying_gpus_are_not_supported_yet():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode():
+        on_gpu = torch.empty(4, 4, device="cuda")
+    with pytest.raises(TypeError, match=r"cuda:0.*no GPU support yet.*\.to\('cuda:0'\)"):
+        fastinit.fill(on_gpu, "uniform", seed=1)
