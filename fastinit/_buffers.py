@@ -29,11 +29,16 @@ def _torch_view(obj):
                         f"tensor has none ({exc}).") from None
 
 
+def is_torch_tensor(obj):
+    """Whether obj is a torch.Tensor (Parameter, DTensor...), without importing torch."""
+    return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach")
+
+
 def writable_view(obj):
     """A NumPy array sharing obj's memory, checked to be writable float32/float64."""
     if isinstance(obj, np.ndarray):
         arr = obj
-    elif type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach"):
+    elif is_torch_tensor(obj):
         arr = _torch_view(obj)
     else:
         try:

@@ -40,6 +40,9 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     `stream` is an int, or an iterator that gives a fresh stream, taken only
     once the call has been accepted (so a refused call uses up no stream).
     """
+    if type(array) is not np.ndarray and "layout" not in params and \
+            _buffers.is_torch_tensor(array):  # PyTorch's own layout, (out, in, *receptive)
+        params = schemes.with_layout(scheme, params, "torch")
     arr = array
     if type(arr) is not np.ndarray or (arr.dtype is not _FLOAT32 and arr.dtype is not _FLOAT64):
         arr = _buffers.writable_view(array)

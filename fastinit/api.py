@@ -53,6 +53,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     **params
         The scheme's parameters, e.g. ``gain=``, ``layout="torch"``,
         ``fan_in=``, ``mode=``, ``truncated=True``, ``std=``, ``value=``.
+        ``layout`` (which dimensions are fan_in and fan_out) defaults to
+        "torch", ``(out, in, *receptive)``, for a torch.Tensor, and to "keras",
+        ``(*receptive, in, out)``, for anything else.
 
     Raises
     ------

@@ -272,6 +272,16 @@ def resolve_params(scheme: Scheme, given: dict) -> dict:
     return params
 
 
+def with_layout(scheme: str, params: dict, layout: str) -> dict:
+    """params with layout= added if the scheme takes a layout and params gives none (a
+    torch.Tensor is filled in PyTorch's layout unless the caller says otherwise)."""
+    try:
+        takes = "layout" in lookup(scheme).defaults
+    except (TypeError, ValueError):
+        return params  # plan() raises the error that explains
+    return {**params, "layout": layout} if takes and "layout" not in params else params
+
+
 def plan(scheme, params, dtype, shape) -> Plan:
     """What `scheme` with `params` writes into a tensor of `shape` and `dtype`."""
     chosen = lookup(scheme)

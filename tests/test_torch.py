@@ -50,3 +50,24 @@ def test_a_tensor_on_another_device_is_refused_saying_gpus_are_not_supported_yet
         on_gpu = torch.empty(4, 4, device="cuda")
     with pytest.raises(TypeError, match=r"cuda:0.*no GPU support yet.*\.to\('cuda:0'\)"):
         fastinit.fill(on_gpu, "uniform", seed=1)
+
+
+@pytest.mark.parametrize("scheme", ["he_normal", "glorot_uniform", "fan_in_uniform",
+                                    "orthogonal"])
+def test_a_tensor_is_filled_in_pytorchs_layout_unless_layout_says_otherwise(scheme):
+    conv = torch.empty(16, 8, 3, 3)  # (out, in, kh, kw): fan_in = 8 * 9, fan_out = 16 * 9
+    fastinit.fill(conv, scheme, seed=5)
+    torch_layout = fastinit.fill(np.empty((16, 8, 3, 3), np.float32), scheme, seed=5,
+                                 layout="torch")
+    np.testing.assert_array_equal(conv.numpy(), torch_layout)
+    fastinit.fill(conv, scheme, seed=5, layout="keras")
+    keras_layout = fastinit.fill(np.empty((16, 8, 3, 3), np.float32), scheme, seed=5)
+    np.testing.assert_array_equal(conv.numpy(), keras_layout)
+    assert not np.array_equal(torch_layout, keras_layout)
+
+
+def test_the_torch_layout_default_leaves_schemes_without_a_layout_alone():
+    t = torch.empty(10)
+    fastinit.fill(t, "normal", seed=2, std=0.5)
+    np.testing.assert_array_equal(t.numpy(), fastinit.fill(np.empty(10, np.float32), "normal",
+                                                           seed=2, std=0.5))

@@ -126,7 +126,8 @@ class Rules:
             if not isinstance(params, Mapping):
                 raise TypeError(f"rules[{i}]: params must be a dict of the scheme's parameters; "
                                 f"got {params!r}")
-            items.append((pattern, scheme, with_torch_layout(scheme, dict(params))))
+            items.append((pattern, scheme, fastinit.schemes.with_layout(scheme, dict(params),
+                                                                        "torch")))
         return items
 
     def _check(self, i, name, tensor, dtype):
@@ -149,15 +150,6 @@ class Rules:
             target = session.targets[name]
             _, scheme, params = self.items[i]
             Spot(session, target, target.tensor).fill(scheme, **params)
-
-
-def with_torch_layout(scheme, params):
-    """params with layout="torch" added where the scheme takes a layout and none is given."""
-    try:
-        takes = "layout" in fastinit.schemes.lookup(scheme).defaults
-    except (TypeError, ValueError):
-        return params  # the scheme is checked, with its error, when a tensor matches it
-    return {"layout": "torch", **params} if takes else params
 
 
 def _aliases(module):
