@@ -71,3 +71,18 @@ def test_the_torch_layout_default_leaves_schemes_without_a_layout_alone():
     fastinit.fill(t, "normal", seed=2, std=0.5)
     np.testing.assert_array_equal(t.numpy(), fastinit.fill(np.empty(10, np.float32), "normal",
                                                            seed=2, std=0.5))
+
+
+@pytest.mark.parametrize("scheme, draw", [("he_uniform", "uniform"), ("he_normal", "normal")])
+@pytest.mark.parametrize("a, nonlinearity, mode", [(5 ** 0.5, "leaky_relu", "fan_in"),
+                                                   (0, "relu", "fan_out"),
+                                                   (0.2, "leaky_relu", "fan_in")])
+def test_he_is_kaiming_with_torchs_own_gain_and_fan(scheme, draw, a, nonlinearity, mode):
+    w = torch.empty(32, 16, 3, 3)
+    fan = torch.nn.init._calculate_correct_fan(w, mode)
+    std = torch.nn.init.calculate_gain(nonlinearity, a) / fan ** 0.5  # as kaiming_* does
+    params = ({"low": -(3.0 ** 0.5) * std, "high": (3.0 ** 0.5) * std} if draw == "uniform"
+              else {"std": std})
+    fastinit.fill(w, scheme, seed=4, a=a, nonlinearity=nonlinearity, mode=mode)
+    want = fastinit.fill(np.empty((32, 16, 3, 3), np.float32), draw, seed=4, **params)
+    np.testing.assert_array_equal(w.numpy(), want)
