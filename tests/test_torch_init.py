@@ -546,3 +546,9 @@ def test_import_fastinit_does_not_import_torch():
     result = run_python("import sys, fastinit; print('torch' in sys.modules)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+def test_redirect_as_gives_the_module():
+    holder = holder_of(3)
+    with ft.redirect(holder, seed=SEED) as module:
+        assert module is holder

@@ -78,7 +78,8 @@ def redirect(module: torch.nn.Module, *, seed: int,
     and thread count, but its last bits follow torch's ``erfinv``, not STREAM.md.
 
     Redirects cannot be nested or run in two threads at once (a RuntimeError says
-    so). Torch's functions are put back on exit, also after an exception.
+    so). Torch's functions are put back on exit, also after an exception. ``with
+    redirect(module, seed=0) as m`` gives the module.
 
     Examples
     --------
@@ -89,7 +90,7 @@ def redirect(module: torch.nn.Module, *, seed: int,
     _module.check_module(module, "redirect")
     _module.check_seed_and_threads(seed, threads)
     _module.check_tensors(module, "redirect", meta_ok=True)
-    return _redirect.Redirect(Session(module, seed, threads))
+    return _redirect.Redirect(Session(module, seed, threads), module)
 
 
 def init_module(module: torch.nn.Module, *, seed: int, rules: Sequence[Rule] | None = None,

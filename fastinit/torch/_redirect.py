@@ -614,8 +614,8 @@ def _uninstall(undo):
 class Redirect:
     """The context manager that fastinit.torch.redirect returns."""
 
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, session, module=None):
+        self.session, self.module = session, module
         self._undo = None
 
     def __enter__(self):
@@ -632,7 +632,7 @@ class Redirect:
         except BaseException:
             _active = None
             raise
-        return self.session
+        return self.module
 
     def __exit__(self, *exc):
         global _active
