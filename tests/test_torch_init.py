@@ -552,3 +552,12 @@ def test_redirect_as_gives_the_module():
     holder = holder_of(3)
     with ft.redirect(holder, seed=SEED) as module:
         assert module is holder
+
+
+def test_a_random_init_of_a_view_that_is_not_a_box_is_refused():
+    holder = holder_of(6, 4)
+    with ft.redirect(holder, seed=SEED):
+        with pytest.raises(ValueError, match="not a box"):
+            nn.init.normal_(holder.w.view(-1)[1:7])  # across two rows
+        nn.init.zeros_(holder.w.view(-1)[::5])  # a constant: torch writes it
+    assert (holder.w.view(-1)[::5] == 0).all()

@@ -65,13 +65,9 @@ class Target:
         self._boxes = None
 
     def boxes(self):
-        """[(local slices, global origin)] of this process's values."""
+        """[(local slices, global origin)] of a DTensor's local shard."""
         if self._boxes is None:
-            if self.dtensor:
-                self._boxes = _shards.local_boxes(self.tensor, self.name)[2]
-            else:
-                self._boxes = [(tuple(slice(None) for _ in self.global_shape),
-                                (0,) * len(self.global_shape))]
+            self._boxes = _shards.local_boxes(self.tensor, self.name)
         return self._boxes
 
     @property
@@ -205,20 +201,19 @@ class Session:
         target = self.exact.get(key)
         if target is not None:
             return Spot(self, target, tensor)
-        for target in self.by_storage.get(key[0], ()):
-            if target.dtensor or tensor.dtype != target.local.dtype:
-                continue
+        sharing = [t for t in self.by_storage.get(key[0], ())
+                   if not t.dtensor and t.local.dtype == tensor.dtype]
+        for target in sharing:
             box = _box_in(tensor, target.local)
-            if box is None and not random:
-                return None
-            if box is None:
-                raise ValueError(
-                    f"an init function was called on a view of {target.name!r} (shape "
-                    f"{tuple(tensor.shape)}, strides {tuple(tensor.stride())}) that is not a "
-                    f"box of it; fastinit draws a box of a tensor (a slice, in any order of "
-                    f"dimensions) from that tensor's stream, and cannot place this view")
-            slices, origin, covers = box
-            return Spot(self, target, tensor, None if covers else (slices, origin))
+            if box is not None:
+                slices, origin, covers = box
+                return Spot(self, target, tensor, None if covers else (slices, origin))
+        if sharing and random:
+            raise ValueError(
+                f"an init function was called on a view of {sharing[0].name!r} (shape "
+                f"{tuple(tensor.shape)}, strides {tuple(tensor.stride())}) that is not a box "
+                f"of it; fastinit draws a box of a tensor (a slice, in any order of "
+                f"dimensions) from that tensor's stream, and cannot place this view")
         return None
 
 

@@ -21,11 +21,15 @@ def is_dtensor(tensor):
     return type(tensor).__name__ == "DTensor" and hasattr(tensor, "placements")
 
 
-@functools.lru_cache(maxsize=4096)
 def _global_indices(size, mesh, placements):
     """The global indices, in local order, that this rank holds of a dimension of
     `size` sharded by `placements` (each a placement of that dimension, mapped to
-    dim 0, or Replicate)."""
+    dim 0, or Replicate): DTensor's own split of an index vector, made locally."""
+    return _indices(size, mesh, placements, tuple(mesh.get_coordinate() or ()))
+
+
+@functools.lru_cache(maxsize=4096)
+def _indices(size, mesh, placements, coordinate):  # the coordinate is part of the key
     from torch.distributed.tensor import distribute_tensor
     index = distribute_tensor(torch.arange(size), mesh, list(placements), src_data_rank=None)
     return tuple(index.to_local().tolist())
@@ -62,7 +66,7 @@ def _placements_of_dim(placements, dim):
 
 
 def local_boxes(dtensor, name):
-    """[(local slices, global origin)] covering the local shard of `dtensor`.
+    """[(slices of dtensor.to_local(), global origin)] covering the local shard.
 
     Raises ValueError for a Partial placement (a sum of tensors has no single
     initial value to give) and if DTensor's local shape disagrees with the
@@ -75,10 +79,9 @@ def local_boxes(dtensor, name):
                          f"value is a sum over ranks, which an initialisation cannot give; "
                          f"initialise it with Shard or Replicate placements")
     local = dtensor.to_local()
-    global_shape = tuple(dtensor.shape)
     mesh = dtensor.device_mesh
     per_dim = []
-    for dim, size in enumerate(global_shape):
+    for dim, size in enumerate(tuple(dtensor.shape)):
         mapped, sharded = _placements_of_dim(placements, dim)
         if not sharded:
             per_dim.append([(0, 0, size)])
@@ -94,4 +97,4 @@ def local_boxes(dtensor, name):
         local_slices = tuple(slice(lo, lo + n) for lo, _, n in pieces)
         origin = tuple(g for _, g, _ in pieces)
         boxes.append((local_slices, origin))
-    return local, global_shape, boxes
+    return boxes
