@@ -30,6 +30,7 @@ from ._redirect import Session, Spot, named_tensors
 
 RESET_METHODS = ("reset_parameters", "_reset_parameters")
 ALIGN = 64  # bytes between tensors in one allocation: a cache line, SIMD-aligned
+_FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)  # named in errors
 
 
 def check_module(module, caller):
@@ -79,9 +80,6 @@ def check_tensors(module, caller, dtype=None, meta_ok=False):
         if tensor.is_floating_point() and not fillable(target):
             raise TypeError(f"{name} is {target}, which fastinit does not fill; use one of "
                             f"{', '.join(str(d) for d in _FLOATS if fillable(d))}")
-
-
-_FLOATS = (torch.float32, torch.float64, torch.bfloat16, torch.float16)
 
 
 # ---- rules -----------------------------------------------------------------------------
@@ -186,7 +184,6 @@ def uncovered(module, rules, with_buffers):
     """Names of tensors that no reset method, Hugging Face init or rule would reach:
     the tensor's module and all its ancestors have none."""
     hf = _hf_model_class()
-    ids = {id(t): n for n, t in named_tensors(module)}
     reached = set()
 
     def walk(m, covered):
