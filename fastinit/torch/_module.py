@@ -25,7 +25,7 @@ import torch
 
 import fastinit
 
-from . import _redirect, _shards
+from . import _record, _redirect, _shards
 from ._redirect import Session, Spot, named_tensors
 
 RESET_METHODS = ("reset_parameters", "_reset_parameters")
@@ -301,6 +301,31 @@ def _check_written(module, session, slots_before, rules, with_buffers, fix):
     if missing:
         raise ValueError(f"the model's init code ran but did not initialise "
                          f"{', '.join(missing)}; {fix}")
+
+
+def record(module, seed, threads=None, rules=None, dtype=None):
+    """{name: ("spec", scheme, params) | ("constant", value) | ("values", CPU tensor)}
+    for every parameter and buffer of a meta-device model: what materialize would
+    write, recorded from the model's own init (see _record), without its memory."""
+    check_module(module, "save_initialized")
+    check_tensors(module, "save_initialized", dtype=dtype, meta_ok=True)
+    if any(_shards.is_dtensor(t) for _, t in named_tensors(module)):
+        raise ValueError("a model with DTensor parameters is sharded; record its "
+                         "single-process form, built without fully_shard")
+    rules = Rules(rules, module, dtype)
+    missing = uncovered(module, rules, with_buffers=True)
+    if missing:
+        raise ValueError(f"no reset_parameters(), Hugging Face init or rule would give "
+                         f"values to {', '.join(missing)}; add a rule for each")
+    recorder = _record.Recorder()
+    session = Session(module, seed, threads, recorder)
+    slots = list(_tensor_slots(module))
+    with _record.Guard(session):
+        _run_inits(module, session, rules)
+    _check_written(module, session, slots, rules, with_buffers=True,
+                   fix="add rules for them")
+    return {name: recorder.result(target, dtype or target.local.dtype, seed, threads)
+            for name, target in session.targets.items()}
 
 
 # ---- memory ---------------------------------------------------------------------------------

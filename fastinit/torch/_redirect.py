@@ -42,14 +42,14 @@ _lock = threading.Lock()
 _active = None  # the Session of the redirect in progress, if any
 
 
-def _storage_id(tensor):
+def storage_id(tensor):
     # The StorageImpl's address: unique while the storage lives (a Session keeps its
     # tensors alive), shared by views and `.data`, defined for empty and meta tensors.
     return tensor.untyped_storage()._cdata
 
 
 def _key(tensor):
-    return (_storage_id(tensor), tensor.storage_offset(), tuple(tensor.shape),
+    return (storage_id(tensor), tensor.storage_offset(), tuple(tensor.shape),
             tuple(tensor.stride()), tensor.dtype)
 
 
@@ -76,12 +76,14 @@ class Target:
 
 
 class Spot:
-    """Where an init call writes: a whole target, or a box of a plain one."""
+    """Where an init call writes: a whole target, or a box of a plain one. `base` is
+    the module's tensor written (the target, but for a spot made by own())."""
 
-    __slots__ = ("session", "target", "tensor", "box")
+    __slots__ = ("session", "target", "tensor", "box", "base")
 
-    def __init__(self, session, target, tensor, box=None):
+    def __init__(self, session, target, tensor, box=None, base=None):
         self.session, self.target, self.tensor, self.box = session, target, tensor, box
+        self.base = target if base is None else base
 
     @property
     def whole(self):
@@ -104,11 +106,24 @@ class Spot:
         if self.box is None:
             return self
         box = ",".join(f"{s.start}:{s.stop}" for s in self.box[0])
-        return Spot(self.session, Target(f"{self.target.name}[{box}]", self.tensor), self.tensor)
+        return Spot(self.session, Target(f"{self.target.name}[{box}]", self.tensor), self.tensor,
+                    base=self.target)
+
+    def rebased(self, session, real):
+        """This spot in `real`, a CPU tensor with the layout of the base's (meta) tensor:
+        a recorded init, run again where it can write."""
+        base = self.base.local
+        view = real.as_strided(self.tensor.size(), self.tensor.stride(),
+                               real.storage_offset() + self.tensor.storage_offset()
+                               - base.storage_offset())
+        target = Target(self.target.name, real if self.target is self.base else view)
+        return Spot(session, target, view, self.box)
 
     def fill(self, scheme, **params):
         """Draws `scheme` into the spot with the session's seed and the target's stream."""
         s, t = self.session, self.target
+        if s.recorder is not None:
+            return s.recorder.add(self, "fill", scheme, params)
         with torch.no_grad():
             for view, origin in self.pieces():
                 if origin is None:
@@ -123,6 +138,8 @@ class Spot:
         """Writes values(view, origin, global_shape), a tensor or a number, into each
         piece (for inits that are computed rather than drawn); None: values() wrote
         the piece itself."""
+        if self.session.recorder is not None:
+            return self.session.recorder.add(self, "write", values)
         with torch.no_grad():
             for view, origin in self.pieces():
                 origin = (0,) * view.dim() if origin is None else origin
@@ -136,6 +153,8 @@ class Spot:
     def zero_row(self, index):
         """Zeroes row `index` (of the global tensor) where this process holds it,
         leaving the rest: an Embedding's padding_idx row."""
+        if self.session.recorder is not None:
+            return self.session.recorder.add(self, "zero_row", index)
         def zero(view, origin, global_shape):
             row = index % global_shape[0] - origin[0]
             if 0 <= row < view.shape[0]:
@@ -155,8 +174,9 @@ class Spot:
 class Session:
     """The tensors of one module under redirect, found by storage and layout."""
 
-    def __init__(self, module, seed, threads):
+    def __init__(self, module, seed, threads, recorder=None):
         self.seed, self.threads = seed, threads
+        self.recorder = recorder  # records each init instead of running it (meta tensors)
         self.targets = {}      # name -> Target
         self.exact = {}        # _key(local tensor) -> Target
         self.by_storage = {}   # storage id -> [Target], for views
@@ -165,10 +185,10 @@ class Session:
         for name, tensor in named_tensors(module):
             target = Target(name, tensor)
             self.targets[name] = target
-            if target.local.device.type == "meta":
+            if target.local.device.type == "meta" and recorder is None:
                 continue  # torch's init is a no-op on meta, and so is ours
             self.exact[_key(target.local)] = target
-            self.by_storage.setdefault(_storage_id(target.local), []).append(target)
+            self.by_storage.setdefault(storage_id(target.local), []).append(target)
 
     def wrote(self, spot):
         name = spot.target.name
@@ -186,13 +206,13 @@ class Session:
         if _shards.is_dtensor(tensor):
             local = tensor.to_local()
             target = self.exact.get(_key(local))
-            if target is None and random and _storage_id(local) in self.by_storage:
+            if target is None and random and storage_id(local) in self.by_storage:
                 raise ValueError(f"a random init function was called on a view of the "
                                  f"sharded tensor "
-                                 f"{self.by_storage[_storage_id(local)][0].name!r}; fastinit "
+                                 f"{self.by_storage[storage_id(local)][0].name!r}; fastinit "
                                  f"initialises a DTensor whole")
             return None if target is None else Spot(self, target, tensor)
-        if tensor.device.type != "cpu":
+        if tensor.device.type != "cpu" and not (self.recorder and tensor.device.type == "meta"):
             return None
         try:
             key = _key(tensor)
@@ -372,6 +392,8 @@ def zeros_(tensor):
 def _noted(function, tensor, *args, **kwargs):
     """Calls torch's own (non-random) function, and notes the write if it is ours."""
     spot = _spot(tensor, random=False)
+    if spot is not None and spot.session.recorder is not None:
+        return spot.session.recorder.add(spot, "call", function, args, kwargs)
     out = function(tensor, *args, **kwargs)
     if spot is not None:
         spot.session.wrote(spot)
