@@ -561,3 +561,36 @@ def test_a_random_init_of_a_view_that_is_not_a_box_is_refused():
             nn.init.normal_(holder.w.view(-1)[1:7])  # across two rows
         nn.init.zeros_(holder.w.view(-1)[::5])  # a constant: torch writes it
     assert (holder.w.view(-1)[::5] == 0).all()
+
+
+HUGE_PAGES_PROBE = """
+import torch, fastinit.torch as ft
+with torch.device("meta"):
+    model = torch.nn.Linear(2048, 2048)
+ft.materialize(model, seed=1)
+address, huge = model.weight.data_ptr(), None
+for line in open("/proc/self/smaps"):
+    if "-" in line.split()[0] and not line.startswith(("Anon", "Size")):
+        start, end = (int(x, 16) for x in line.split()[0].split("-"))
+        mine = start <= address < end
+    elif mine and line.startswith("AnonHugePages:"):
+        huge = int(line.split()[1])
+print(huge)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps is Linux's")
+def test_huge_pages_are_asked_for_only_with_fastinit_huge_pages():
+    try:
+        with open("/sys/kernel/mm/transparent_hugepage/enabled") as f:
+            thp = f.read()
+    except OSError:
+        thp = "[never]"
+    plain = run_python(HUGE_PAGES_PROBE, FASTINIT_HUGE_PAGES="0")
+    assert plain.returncode == 0, plain.stderr
+    if "[madvise]" in thp:
+        assert int(plain.stdout) == 0
+    huge = run_python(HUGE_PAGES_PROBE, FASTINIT_HUGE_PAGES="1")
+    assert huge.returncode == 0, huge.stderr
+    if "[never]" not in thp:
+        assert int(huge.stdout) > 0

@@ -155,10 +155,11 @@ def materialize(module: torch.nn.Module, *, seed: int, device: str | torch.devic
 
     Notes
     -----
-    Memory: one anonymous mapping for the whole model, with transparent huge pages
-    asked for, and nothing touches it before fastinit's fill, whose threads take the
-    page faults in parallel. Tied weights stay tied, and attributes set on parameters
-    are kept. (A DTensor model gets its memory from torch's ``to_empty``, which FSDP2
+    Memory: one anonymous mapping for the whole model (freed when all its tensors
+    are), and nothing touches it before fastinit's fill, whose threads take the page
+    faults in parallel; FASTINIT_HUGE_PAGES=1 asks for transparent huge pages (see
+    the README for when they help). Tied weights stay tied, and attributes set on
+    parameters are kept. (A DTensor model gets its memory from torch's ``to_empty``, which FSDP2
     hooks.) Buffers that ``__init__`` computed (rotary tables) have no values on
     meta: they need init code that computes them again, as Hugging Face's
     ``_init_weights`` (transformers 5) and a ``reset_parameters()`` that recomputes

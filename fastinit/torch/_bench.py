@@ -27,7 +27,7 @@ METHODS = ("fastinit", "torch", "transformers")
 
 # Runs in the child: prints one JSON line.
 _CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 import torch
 import transformers
 config_args, method, dtype_name, threads = json.loads(sys.argv[1])
@@ -43,6 +43,7 @@ def meta_model():
         return transformers.LlamaForCausalLM(config).to(dtype)
 
 out = {"method": method, "dtype": dtype_name, "threads": threads,
+       "huge_pages": os.environ.get("FASTINIT_HUGE_PAGES") == "1",
        "baseline_rss_mib": rss_mib()}
 start = time.perf_counter()
 if method == "fastinit":
@@ -75,13 +76,14 @@ print(json.dumps(out))
 """
 
 
-def run(method, dtype, threads, config=None, timeout=1800):
+def run(method, dtype, threads, config=None, timeout=1800, huge_pages=False):
     """One measurement in a fresh process: a dict of seconds, bytes and peak RSS."""
     import fastinit
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(fastinit.__file__)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [package_parent, os.environ.get("PYTHONPATH", "")]),
-        "FASTINIT_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+        "FASTINIT_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads),
+        "FASTINIT_HUGE_PAGES": "1" if huge_pages else "0"}
     arg = json.dumps([config or LLAMA_1B, method, dtype, threads])
     result = subprocess.run([sys.executable, "-c", _CHILD, arg], env=env, capture_output=True,
                             text=True, timeout=timeout, cwd=os.path.expanduser("~"))
@@ -117,6 +119,8 @@ def add_arguments(parser):
                         help="threads for every method (default: the CPUs this process may use)")
     parser.add_argument("--layers", type=int, default=LLAMA_1B["num_hidden_layers"],
                         help="decoder layers (default 22: about 1.1B parameters)")
+    parser.add_argument("--huge-pages", action="store_true",
+                        help="materialize with FASTINIT_HUGE_PAGES=1 (transparent huge pages)")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
@@ -133,7 +137,7 @@ def main(argv=None):
     results = []
     for dtype in args.dtype or ["float32", "bfloat16"]:
         for method in args.method or METHODS:
-            results.append(run(method, dtype, threads, config))
+            results.append(run(method, dtype, threads, config, huge_pages=args.huge_pages))
             if not args.json:
                 print(f"{method} {dtype}: {results[-1]['total_s']:.2f} s", file=sys.stderr)
     print(json.dumps(results, indent=1) if args.json else table(results))

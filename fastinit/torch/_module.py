@@ -16,6 +16,7 @@ What "its own code" is, in the order a model's construction runs it:
 import contextlib
 import fnmatch
 import mmap
+import os
 import sys
 import warnings
 from collections.abc import Mapping
@@ -334,9 +335,12 @@ def fresh_memory(nbytes):
     """nbytes of memory that nothing has touched yet, as a uint8 tensor.
 
     One anonymous private mapping: the kernel gives it pages on first touch, which
-    fastinit's fill then does with all its threads at once; and it is asked for
-    transparent huge pages (one fault per 2 MiB instead of per 4 KiB) where the
-    kernel has them. The tensors made from it keep the mapping alive.
+    fastinit's fill then does with all its threads at once. With FASTINIT_HUGE_PAGES=1
+    it is asked for transparent huge pages (one fault per 2 MiB instead of per 4 KiB),
+    as torch's THP_MEM_ALLOC_ENABLE=1 does for its allocator: faster where the
+    kernel's free memory is already backed (bare metal, a warm VM), 3x slower on the
+    project's freshly started VMs, whose huge pages come from memory the host has
+    not backed yet (README, PyTorch). The tensors made from it keep the mapping alive.
     """
     if nbytes == 0:
         return torch.empty(0, dtype=torch.uint8)
@@ -344,7 +348,7 @@ def fresh_memory(nbytes):
         memory = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
     except (AttributeError, OSError, ValueError):  # no mmap flags (Windows), or refused
         return torch.empty(nbytes, dtype=torch.uint8)
-    if hasattr(mmap, "MADV_HUGEPAGE"):
+    if os.environ.get("FASTINIT_HUGE_PAGES") == "1" and hasattr(mmap, "MADV_HUGEPAGE"):
         try:
             memory.madvise(mmap.MADV_HUGEPAGE)
         except OSError:
