@@ -99,3 +99,49 @@ int fi_simd_select(const char *name)
     }
     return -1;
 }
+
+/* Conversion instructions for narrow dtypes, beyond what a path requires. */
+#if defined(__x86_64__) || defined(__i386__)
+static unsigned detect_features(void)
+{
+    unsigned features = 0;
+    uint32_t a, b, c, d;
+    if (__get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1))
+        features |= FI_CPU_F16C;
+    /* leaf 7 subleaf 1 exists when subleaf 0 says so in EAX */
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && a >= 1 &&
+        __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1))
+        features |= FI_CPU_AVX512_BF16;
+    return features;
+}
+#else
+static unsigned detect_features(void) { return 0; }
+#endif
+
+#define FEATURES_UNKNOWN (1u << 31)
+
+unsigned fi_cpu_features(void)
+{
+    static _Atomic unsigned cached = FEATURES_UNKNOWN;
+    unsigned features = atomic_load(&cached);
+    if (features == FEATURES_UNKNOWN) {
+        features = detect_features();
+        atomic_store(&cached, features);
+    }
+    return features;
+}
+
+static _Atomic int hardware_allowed = 1;
+
+int fi_round_hardware_allowed(void)
+{
+    return atomic_load(&hardware_allowed);
+}
+
+int fi_round_select(const char *how)
+{
+    if (strcmp(how, "hardware") != 0 && strcmp(how, "integer") != 0)
+        return -1;
+    atomic_store(&hardware_allowed, strcmp(how, "hardware") == 0);
+    return 0;
+}

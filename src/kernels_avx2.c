@@ -8,5 +8,5 @@
 #include "kernels_impl.h"
 #else
 #include "kernels.h"
-const fi_kernels fi_kernels_avx2 = {"avx2", 0, 0, 0, 0};
+const fi_kernels fi_kernels_avx2 = {"avx2", 0, 0, 0, 0, 0, 0};
 #endif

@@ -6,14 +6,19 @@ fastinit's own ln, sin, cos and erfinv over every float32 input the stream can
 give them.
 
 If one of these fails, the values of stream version 1 changed: that is a
-breaking change, whatever the reason (STREAM.md)."""
+breaking change, whatever the reason (STREAM.md).
+
+The bfloat16 and float16 digests were recorded from the float32 fills above (pinned
+by their own digests) rounded by torch's .to(torch.bfloat16) and NumPy's
+.astype(np.float16), not by fastinit (STREAM.md, "Narrow formats"); the last two
+tests derive them again that way."""
 import hashlib
 
 import numpy as np
 import pytest
 
 import fastinit
-from fastinit import _engine
+from fastinit import _engine, _fill
 
 PATHS = _engine.simd_available()
 
@@ -48,6 +53,27 @@ EXPECTED = {
     ('truncated_normal', 'float64', 7): "a2a6ef969e2ab718bbad21549b8c3282",
     ('truncated_normal', 'float64', 8): "1af913ef1afe8faec088c026c95c1c01",
     ('truncated_normal', 'float64', 9): "02201b4f49dd8f1c29cdb1649173960a",
+    # the float32 fills above rounded to bfloat16 by torch, to float16 by NumPy
+    ('uniform', 'bfloat16', 0): "c9b08c2671fcccae1b1d45d18a3dcca9",
+    ('uniform', 'bfloat16', 1): "88863d64655a4096b7c5d4ec9a9dc8ec",
+    ('uniform', 'bfloat16', 2): "843cef678b19804236a61b7b098ddfa9",
+    ('uniform', 'bfloat16', 3): "be58234282bec08ea86d01f3e93db0d0",
+    ('normal', 'bfloat16', 4): "fc71db0715df22c5a0145304390cb8bf",
+    ('normal', 'bfloat16', 5): "ede74c45eccea20112e8314e69dfd367",
+    ('truncated_normal', 'bfloat16', 6): "76d123e880d57941f0aba81831702ed5",
+    ('truncated_normal', 'bfloat16', 7): "482488d04e17721ea8699d952ee768bf",
+    ('truncated_normal', 'bfloat16', 8): "31ad88ab5af7d53b2c1fede391e09778",
+    ('truncated_normal', 'bfloat16', 9): "4ce19d46443d39bac99c9300f8931352",
+    ('uniform', 'float16', 0): "2193c0862ba11adcf8a61b6a4da613d7",
+    ('uniform', 'float16', 1): "8aa1f19b967cdee47bf163da330a9f65",
+    ('uniform', 'float16', 2): "c0043bf8c5d954d51cf7bf6e15d34159",
+    ('uniform', 'float16', 3): "be58234282bec08ea86d01f3e93db0d0",
+    ('normal', 'float16', 4): "b05b159e8e895b96efee883260c9661e",
+    ('normal', 'float16', 5): "1f9fd75df622fe6ccf433cd846ae4fb3",
+    ('truncated_normal', 'float16', 6): "4599a9e03e8539c35a29ca0988b5661f",
+    ('truncated_normal', 'float16', 7): "888dcaaf596a42807a25ad563ce0817c",
+    ('truncated_normal', 'float16', 8): "89e4692c13832aa7175af2865a39f0ee",
+    ('truncated_normal', 'float16', 9): "eed36dbf5e9a1a01d9d2cf3067e07932",
     # fastinit's own functions on math_inputs(fn, dtype)
     ('log', 'float32'): "a79cde8a0c3d8bb81dbf66e3e12649d7",
     ('sin', 'float32'): "8720b7efbe4bb8dac611b3b88b57661d",
@@ -69,6 +95,14 @@ def fill_digest(case, dtype):
     out = np.empty(200_003, dtype)
     fastinit.fill(out, kind, seed=12345, stream=7, global_shape=(300_000,), origin=(77,),
                   threads=1, **params)
+    return digest(out)
+
+
+def narrow_fill_digest(case, dtype_name):
+    """The same fill as fill_digest, into 16-bit words written as dtype_name."""
+    kind, params = FILLS[case]
+    out = np.empty(200_003, np.uint16)
+    _fill.fill_as(out, dtype_name, kind, params, 12345, 7, 1, (300_000,), (77,))
     return digest(out)
 
 
@@ -105,3 +139,38 @@ def test_math_has_the_recorded_values(simd_path, path, fn, dtype):
     simd_path(path)
     got = digest(_engine.eval_math(fn, math_inputs(fn, dtype)))
     assert got == EXPECTED[(fn, np.dtype(dtype).name)]
+
+
+@pytest.mark.parametrize("path", PATHS)
+@pytest.mark.parametrize("rounding", ["hardware", "integer"])
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+def test_narrow_fills_have_the_recorded_values(simd_path, path, rounding, dtype):
+    simd_path(path)
+    _engine.round_select(rounding)
+    try:
+        got = {(FILLS[c][0], dtype, c): narrow_fill_digest(c, dtype) for c in range(len(FILLS))}
+    finally:
+        _engine.round_select("hardware")
+    assert got == {key: EXPECTED[key] for key in got}
+
+
+def recorded_float32_fills():
+    """The float32 fills of fill_digest, checked against their own recorded digests."""
+    for c, (kind, params) in enumerate(FILLS):
+        out = np.empty(200_003, np.float32)
+        fastinit.fill(out, kind, seed=12345, stream=7, global_shape=(300_000,), origin=(77,),
+                      threads=1, **params)
+        assert digest(out) == EXPECTED[(kind, "float32", c)]
+        yield c, kind, out
+
+
+def test_recorded_float16_digests_are_numpys_cast_of_the_float32_fills():
+    for c, kind, f32 in recorded_float32_fills():
+        assert digest(f32.astype(np.float16)) == EXPECTED[(kind, "float16", c)]
+
+
+def test_recorded_bfloat16_digests_are_torchs_cast_of_the_float32_fills():
+    torch = pytest.importorskip("torch")
+    for c, kind, f32 in recorded_float32_fills():
+        bf16 = torch.from_numpy(f32).to(torch.bfloat16).view(torch.int16).numpy()
+        assert digest(bf16) == EXPECTED[(kind, "bfloat16", c)]

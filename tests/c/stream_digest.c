@@ -16,14 +16,15 @@ int main(int argc, char **argv) {
         {FI_UNIFORM, 0.0, 0.027, 0}, {FI_UNIFORM, 4.875, 2.375, 0}, {FI_UNIFORM, 0.0, 1e-40, 0},
         {FI_NORMAL, 0.0, 0.022, 0}, {FI_NORMAL, 1.5, 3.0, 0},
         {FI_TRUNCATED_NORMAL, 0.0, 0.022, 2.0}, {FI_TRUNCATED_NORMAL, 0.0, 1.0, 6.0}, {FI_TRUNCATED_NORMAL, -1.0, 2.0, 9.0}};
-    for (int dt = 0; dt < 2; dt++)
+    for (int dt = 0; dt < FI_NDTYPES; dt++)
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
             fi_dist d; fi_region r; memset(&r, 0, sizeof r);
+            const unsigned size = fi_dtypes[dt].size;
             fi_dist_init(&d, 12345, 7, cases[c].k, (fi_dtype)dt, cases[c].a, cases[c].b, cases[c].c);
-            r.ndim = 1; r.count[0] = n; r.logical_stride[0] = 1; r.byte_stride[0] = dt ? 8 : 4;
+            r.ndim = 1; r.count[0] = n; r.logical_stride[0] = 1; r.byte_stride[0] = size;
             r.origin_index = 77; r.base = buf + 16;
             fi_fill_region(&d, &r, 0, n, 2);
-            printf("fill kind %d dtype %d case %zu: %016llx\n", cases[c].k, dt, c, (unsigned long long)fnv(buf + 16, n * (dt ? 8 : 4)));
+            printf("fill kind %d dtype %d case %zu: %016llx\n", cases[c].k, dt, c, (unsigned long long)fnv(buf + 16, n * size));
         }
     const char *fns[] = {"log", "sin", "cos", "erfinv", "erf"};
     size_t m = 1 << 20;
