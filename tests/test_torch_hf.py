@@ -82,12 +82,13 @@ def test_redirected_init_weights_draws_hf_distributions_from_each_tensors_stream
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
-def test_materialize_of_a_meta_hf_model_equals_init_module_of_a_cpu_one(kind):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_materialize_of_a_meta_hf_model_equals_init_module_of_a_cpu_one(kind, dtype):
     build, _ = MODELS[kind]
     with torch.device("meta"):
         meta = build()
-    ft.materialize(meta, seed=SEED)
-    cpu = ft.init_module(build(), seed=SEED)
+    ft.materialize(meta, seed=SEED, dtype=dtype)
+    cpu = ft.init_module(build().to(dtype), seed=SEED)
     assert meta.state_dict().keys() == cpu.state_dict().keys()
     for name, value in cpu.state_dict().items():
         assert torch.equal(meta.state_dict()[name], value), name

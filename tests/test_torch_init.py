@@ -594,3 +594,40 @@ def test_huge_pages_are_asked_for_only_with_fastinit_huge_pages():
     assert huge.returncode == 0, huge.stderr
     if "[never]" not in thp:
         assert int(huge.stdout) > 0
+
+
+# ---- bfloat16 and float16 ---------------------------------------------------------------
+
+@pytest.mark.parametrize("build", [tm.Zoo, tm.transformer], ids=["zoo", "transformer"])
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_materialize_in_a_narrow_dtype_equals_init_module_of_a_model_in_it(build, dtype):
+    with torch.device("meta"):
+        meta = build()
+    ft.materialize(meta, seed=SEED, dtype=dtype)
+    cpu = ft.init_module(build().to(dtype), seed=SEED)
+    for name, value in cpu.state_dict().items():
+        assert meta.state_dict()[name].dtype == value.dtype
+        assert torch.equal(meta.state_dict()[name], value), name
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_a_narrow_model_holds_the_float32_models_values_rounded(dtype):
+    # STREAM.md, "Narrow formats": each value is the float32 one, rounded to nearest even.
+    with torch.device("meta"):
+        narrow, wide = tm.Zoo(), tm.Zoo()
+    ft.materialize(narrow, seed=SEED, dtype=dtype)
+    ft.materialize(wide, seed=SEED)
+    for name, value in wide.to(dtype).state_dict().items():
+        assert torch.equal(narrow.state_dict()[name], value), name
+
+
+def test_each_module_kind_in_bfloat16_gets_the_float32_draw_rounded():
+    for kind in ("Linear", "Conv2d", "Embedding", "MultiheadAttention", "GRU"):
+        module, expected = KINDS[kind]()
+        module = ft.init_module(module.to(torch.bfloat16), seed=SEED)
+        state = module.state_dict()
+        for name, (scheme, params) in expected.items():
+            want = torch.from_numpy(expected_value(name, state[name].float(), scheme, params))
+            if kind == "Embedding" and name == "weight":
+                want[module.padding_idx] = 0
+            assert torch.equal(state[name], want.to(torch.bfloat16)), f"{kind}.{name}"

@@ -373,7 +373,9 @@ def _asymmetric_truncated_normal(spot, mean, std, a, b):
         fastinit.fill(u, "uniform", low=-1.0, high=1.0, seed=s.seed, stream=spot.target.name,
                       threads=s.threads, global_shape=global_shape, origin=origin)
         z = torch.special.erfinv(torch.from_numpy(u).mul_(half).add_(mid))
-        return z.mul_(math.sqrt(2.0) * std).add_(mean).clamp_(a, b)
+        z = z.mul_(math.sqrt(2.0) * std).add_(mean).clamp_(a, b)
+        # A narrow value is the float32 value rounded, as STREAM.md has it for draws.
+        return z.float() if view.element_size() < 4 else z
     return spot.write(values)
 
 
