@@ -3,7 +3,7 @@ single-process init_module of the same model, bit for bit, with no collective.
 
 Four processes in one process group run every case of tests/torch_dist_worker.py
 for world sizes 1, 2, 3 and 4 (meshes of the first n ranks, and (2, 2) for 4): Shard on each dim (uneven shards),
-Replicate, _StridedShard, 2-D meshes, materialize from meta, FSDP2 fully_shard of a
+Replicate, _StridedShard, 2-D meshes, bfloat16, materialize from meta, FSDP2 fully_shard of a
 torch transformer and of a Hugging Face Llama, and a Hugging Face BERT (its
 Embedding's padding row). The processes talk over gloo on 127.0.0.1, through a
 TCPStore that this process opens on a port the OS picks.
@@ -56,7 +56,7 @@ def results(tmp_path_factory):
 
 @pytest.mark.parametrize("world", [1, 2, 3, 4])
 def test_gathered_dtensors_equal_the_single_process_init(world, results):
-    expected_cases = 8 + (5 if world == 4 else 0)
+    expected_cases = 9 + (5 if world == 4 else 0)
     for rank, result in enumerate(results[world]):
         assert len(result) == expected_cases
         failed = {case: problems for case, problems in result.items() if problems}

@@ -107,6 +107,7 @@ def cases(world):
 
     found = {
         "shard0": sharded(on_dim(0)),
+        "shard0_bfloat16": sharded(on_dim(0), build=lambda: tm.Zoo().to(torch.bfloat16)),
         "shard_last_dim": sharded(lambda p: [Shard(p.dim() - 1) if p.dim() else Replicate()]),
         "replicate": sharded(lambda p: [Replicate()]),
         "strided_shard0": sharded(lambda p: [_StridedShard(0, split_factor=2)], build=tm.even),
