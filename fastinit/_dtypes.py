@@ -42,7 +42,7 @@ class DType:
 
     @property
     def params(self) -> str:
-        """The dtype its parameters are rounded to (STREAM.md): the one it draws."""
+        """The dtype its parameters are rounded to (docs/stream.md): the one it draws."""
         return self.draws
 
     def numpy(self) -> np.dtype:

@@ -43,6 +43,7 @@ cdef extern from "fastinit.h" nogil:
     uint64_t fi_region_size(const fi_region *r)
     void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin,
                         uint64_t end, int threads)
+    int fi_max_threads()
     void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,
                        size_t count, uint32_t *out, int threads)
 

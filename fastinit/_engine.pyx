@@ -187,6 +187,11 @@ def round_current(str dtype):
     return fi_round_current(narrow_code(dtype)).decode()
 
 
+def max_threads():
+    """The most threads a fill runs on (the CPUs of this machine); more are clamped."""
+    return fi_max_threads()
+
+
 def simd_current():
     return fi_simd_current().decode()
 

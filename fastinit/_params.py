@@ -1,4 +1,4 @@
-"""Scheme parameters: checked, then rounded to the target dtype as STREAM.md says.
+"""Scheme parameters: checked, then rounded to the target dtype as docs/stream.md says.
 
 The C core takes each parameter already rounded once to float32 or float64
 (the dtype that the array's dtype draws: float32 for bfloat16 and float16);

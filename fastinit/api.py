@@ -45,7 +45,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         is hashed. Default with a seed: 0.
     threads : int, optional
         Threads to use; default: FASTINIT_NUM_THREADS, else the CPUs this
-        process may run on. The values never depend on it.
+        process may run on. More than the CPUs of the machine are clamped to
+        that number (``get_config()["max_threads"]``). The values never depend
+        on it.
     global_shape, origin : tuple of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
@@ -97,7 +99,7 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
                start: int = 0) -> npt.NDArray[np.uint32]:
     """Raw 32-bit words start, ..., start + count - 1 of (seed, stream), as uint32.
 
-    Word w is word w % 4 of Philox4x32-10 block w // 4 (see STREAM.md).
+    Word w is word w % 4 of Philox4x32-10 block w // 4 (see docs/stream.md).
     """
     count = _streams.as_int(count, "count", RAW_WORDS + 1, "2**66]")
     start = _streams.as_int(start, "start", RAW_WORDS, "2**66")
@@ -110,7 +112,7 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
 def get_config() -> dict[str, Any]:
     """How fastinit runs here: versions, SIMD path in use and available, how that path
     rounds to bfloat16 and float16 ("integer", or the CPU instructions it uses: the
-    same bits either way), default threads."""
+    same bits either way), default and most threads."""
     return {
         "version": __version__,
         "stream_version": _engine.STREAM_VERSION,
@@ -119,4 +121,5 @@ def get_config() -> dict[str, Any]:
         "rounding": {d.name: _engine.round_current(d.name)
                      for d in _dtypes.BY_NAME.values() if d.narrow},
         "threads": _threads.DEFAULT,
+        "max_threads": _engine.max_threads(),
     }

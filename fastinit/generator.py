@@ -21,7 +21,7 @@ class Generator:
         Without one, 64 bits of OS entropy; `.seed` tells which, so that a
         run can be repeated.
 
-    Each fill reads one stream of the seed (STREAM.md). With ``name=`` the
+    Each fill reads one stream of the seed (docs/stream.md). With ``name=`` the
     stream is that name (a str is hashed, an int is used as it is), so a
     tensor's values depend on its name, not on the order in which a model's
     layers are built; a sharded fill must name its stream so that every shard

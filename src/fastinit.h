@@ -1,7 +1,7 @@
 /* fastinit C core: the public API, with no Python in it.
  *
  * Every value written is the pure function of (seed, stream, logical index,
- * dtype, distribution) that ../shared/STREAM.md (stream version 1) defines;
+ * dtype, distribution) that docs/stream.md (stream version 1) defines;
  * threads, SIMD path and regions only decide who computes which value. */
 #ifndef FASTINIT_H
 #define FASTINIT_H
@@ -23,7 +23,7 @@ typedef enum { FI_FLOAT32 = 0, FI_FLOAT64 = 1, FI_BFLOAT16 = 2, FI_FLOAT16 = 3 }
 /* What the core knows of each dtype, one row per fi_dtype in its order: the
  * one place that says how a dtype is computed and stored. A narrow dtype
  * (bfloat16, float16) draws the float32 stream: each value is the float32
- * value of the same element rounded to nearest, ties to even (STREAM.md,
+ * value of the same element rounded to nearest, ties to even (docs/stream.md,
  * "Narrow formats"). */
 typedef struct {
     const char *name;    /* "float32", "float64", "bfloat16", "float16" */
@@ -72,6 +72,11 @@ uint64_t fi_region_size(const fi_region *r);
  * up to `threads` threads. Never fails for a valid region. */
 void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64_t end,
                     int threads);
+
+/* The most threads a fill runs on: the number of CPUs of the machine (online
+ * ones, counted once). A fill asked for more runs on this many: more threads
+ * than CPUs cannot fill faster, and the values never depend on the count. */
+int fi_max_threads(void);
 
 /* Raw 32-bit words w = 4*block + offset, ..., count of them (offset < 4). */
 void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,

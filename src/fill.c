@@ -3,6 +3,8 @@
  * The work is the box's elements in row-major box order; a thread takes a
  * contiguous slice of it and walks it row by row. A row is a run of
  * consecutive logical indices, which the kernels fill in one call. */
+#include "baseline.h"
+
 #include <string.h>
 
 #include "erf_scalar.h"
@@ -139,8 +141,8 @@ static int threads_for(uint64_t n, int threads)
         useful = 1;
     if (threads < 1)
         threads = 1;
-    if (threads > FI_MAX_THREADS)
-        threads = FI_MAX_THREADS;
+    if (threads > fi_max_threads())
+        threads = fi_max_threads();
     return useful < (uint64_t)threads ? (int)useful : threads;
 }
 

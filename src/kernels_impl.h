@@ -5,7 +5,7 @@
  * the same order on every path, so every path writes the same bits; paths
  * differ only in how many lanes a vector has and how they are stored.
  *
- * Element formulas: ../shared/STREAM.md, "From bits to numbers"; narrow
+ * Element formulas: docs/stream.md, "From bits to numbers"; narrow
  * dtypes: "Narrow formats" (the float32 values, rounded as they are stored). */
 #include <string.h>
 
@@ -182,7 +182,7 @@ FI_INLINE void raw(const kernel_ctx *c, uint64_t block0, char *dst, int streamin
     put(dst, x, streaming, nvecs);
 }
 
-/* value = mid + half s, s = m 2^-p, as STREAM.md orders it: the general form.
+/* value = mid + half s, s = m 2^-p, as docs/stream.md orders it: the general form.
  * When half 2^-p is exact (not subnormal), half (m 2^-p) = (half 2^-p) m, the
  * same product rounded once: the scaled form saves a multiply. If also mid is
  * 0 and half is not (so no product is 0, let alone -0), adding mid changes no

@@ -1,5 +1,5 @@
 /* float32 to bfloat16 and float16 on vectors, rounded to nearest, ties to
- * even, in integer arithmetic on the bits: the same on every path (STREAM.md,
+ * even, in integer arithmetic on the bits: the same on every path (docs/stream.md,
  * "Narrow formats"). NaN cannot arise in a fill and is not handled: what
  * these give for it is unspecified. Each returns, in each 32-bit lane, the
  * narrow value's 16 bits: bfloat16 in the high half (the low half is what the

@@ -1,5 +1,5 @@
 /* The vector API (simd_vector.h) on AVX2: 32-byte vectors. Only for files
- * compiled with #pragma GCC target("avx2") and run where dispatch.c found
+ * compiled for AVX2 (FI_TARGET_BEGIN, target.h) and run where dispatch.c found
  * AVX2 (and the OS saving YMM state). Shuffles stay inside 128-bit lanes,
  * which AVX2 does in one cheap instruction. */
 #ifndef FASTINIT_SIMD_AVX2_H

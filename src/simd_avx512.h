@@ -1,5 +1,5 @@
 /* The vector API (simd_vector.h) on AVX-512 F/DQ/BW/VL: 64-byte vectors. Only
- * for files compiled with the matching #pragma GCC target and run where
+ * for files compiled for them (FI_TARGET_BEGIN, target.h) and run where
  * dispatch.c found those features (and the OS saving ZMM state). */
 #ifndef FASTINIT_SIMD_AVX512_H
 #define FASTINIT_SIMD_AVX512_H

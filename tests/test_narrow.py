@@ -1,4 +1,4 @@
-"""STREAM.md, "Narrow formats": a bfloat16 or float16 element is the float32 fill's
+"""docs/stream.md, "Narrow formats": a bfloat16 or float16 element is the float32 fill's
 value of the same element rounded to nearest, ties to even, for every scheme, SIMD
 path, way of rounding (integer or the CPU's instructions), thread count, region and
 layout; and the dtypes that are neither are refused with nothing written.

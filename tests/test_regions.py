@@ -1,4 +1,4 @@
-"""STREAM.md, "Regions": values depend on logical indices only, never on
+"""docs/stream.md, "Regions": values depend on logical indices only, never on
 layout, strides or sharding."""
 import itertools
 

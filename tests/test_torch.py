@@ -90,7 +90,7 @@ def test_he_is_kaiming_with_torchs_own_gain_and_fan(scheme, draw, a, nonlinearit
     np.testing.assert_array_equal(w.numpy(), want)
 
 
-# ---- bfloat16 and float16 (STREAM.md, "Narrow formats") --------------------------------
+# ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
 
 NARROW = [torch.bfloat16, torch.float16]
 

@@ -612,7 +612,7 @@ def test_materialize_in_a_narrow_dtype_equals_init_module_of_a_model_in_it(build
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
 def test_a_narrow_model_holds_the_float32_models_values_rounded(dtype):
-    # STREAM.md, "Narrow formats": each value is the float32 one, rounded to nearest even.
+    # docs/stream.md, "Narrow formats": each value is the float32 one, rounded to nearest even.
     with torch.device("meta"):
         narrow, wide = tm.Zoo(), tm.Zoo()
     ft.materialize(narrow, seed=SEED, dtype=dtype)

@@ -75,7 +75,7 @@ def redirect(module: torch.nn.Module, *, seed: int,
     ``(b - mean) / std`` standard deviations, exactly. Asymmetric bounds (the mean
     must lie in ``[a, b]``) use the inverse CDF of a fastinit uniform draw, through
     torch's float64 ``erfinv``: exact in distribution and the same on every shard
-    and thread count, but its last bits follow torch's ``erfinv``, not STREAM.md.
+    and thread count, but its last bits follow torch's ``erfinv``, not docs/stream.md.
 
     Redirects cannot be nested or run in two threads at once (a RuntimeError says
     so). Torch's functions are put back on exit, also after an exception. ``with

@@ -374,7 +374,7 @@ def _asymmetric_truncated_normal(spot, mean, std, a, b):
                       threads=s.threads, global_shape=global_shape, origin=origin)
         z = torch.special.erfinv(torch.from_numpy(u).mul_(half).add_(mid))
         z = z.mul_(math.sqrt(2.0) * std).add_(mean).clamp_(a, b)
-        # A narrow value is the float32 value rounded, as STREAM.md has it for draws.
+        # A narrow value is the float32 value rounded, as docs/stream.md has it for draws.
         return z.float() if view.element_size() < 4 else z
     return spot.write(values)
 
