@@ -1,10 +1,9 @@
 """Turning what the user passed into a writable NumPy view, never a copy."""
-import operator
 import sys
 
 import numpy as np
 
-from . import _dtypes
+from . import _dtypes, _params
 
 
 def _torch_view(obj):
@@ -49,6 +48,10 @@ def writable_view(obj):
         try:
             arr = np.asarray(obj, copy=False)
         except (ValueError, TypeError):
+            if isinstance(obj, memoryview) and _released(obj):
+                raise TypeError("this memoryview was released (m.release(), or the end of its "
+                                "with-block), so it no longer has memory to fill: fill it "
+                                "before releasing it, or fill the object it viewed.") from None
             raise TypeError(
                 f"fastinit fills arrays in place, so it needs memory it can write to: a NumPy "
                 f"array or anything NumPy can view without copying (buffer protocol, "
@@ -73,34 +76,23 @@ def check_region(shape, global_shape, origin):
             raise ValueError("origin= says where the array sits in a larger tensor; "
                              "give that tensor's shape as global_shape= too")
         return shape, (0,) * len(shape)
-    global_shape = _int_tuple(global_shape, "global_shape")
-    origin = (0,) * len(shape) if origin is None else _int_tuple(origin, "origin")
+    global_shape = _params.shape(global_shape, "global_shape", scalar=False)
+    origin = (0,) * len(shape) if origin is None else _params.integers("origin", origin)
     if len(global_shape) != len(shape) or len(origin) != len(shape):
         raise ValueError(f"the array has {len(shape)} dimensions, so global_shape and origin "
                          f"need {len(shape)} entries each; got global_shape={global_shape}, "
                          f"origin={origin}")
     for k, (n, g, o) in enumerate(zip(shape, global_shape, origin)):
-        if g < 0 or o < 0 or o + n > g:
+        if o + n > g:
             raise ValueError(f"the region does not fit its global shape in dimension {k}: "
                              f"origin {o} + size {n} > global size {g} (global_shape="
                              f"{global_shape}, origin={origin}, array shape={shape})")
-    total = 1
-    for g in global_shape:
-        total *= g
-    if total >= 1 << 63:
-        raise ValueError(f"global_shape {global_shape} has {total} elements; at most 2**63 - 1")
     return global_shape, origin
 
 
-def _int_tuple(values, what):
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{what} must be a tuple of ints, got {values!r}")
-    out = []
-    for v in values:
-        if isinstance(v, bool):
-            raise TypeError(f"{what} must be a tuple of ints, got a bool entry")
-        try:
-            out.append(operator.index(v))
-        except TypeError:
-            raise TypeError(f"{what} must be a tuple of ints, got entry {v!r}") from None
-    return tuple(out)
+def _released(view):
+    try:
+        view.nbytes
+    except ValueError:
+        return True
+    return False

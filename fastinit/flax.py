@@ -4,9 +4,15 @@ Build the tree's shapes without computing anything (``jax.eval_shape(model.init,
 x)`` for linen, ``nnx.split(nnx.eval_shape(lambda: Model(rngs=nnx.Rngs(0))))`` for nnx),
 then fill every leaf on the host with fastinit:
 
+>>> import fastinit.flax
+>>> import flax.linen as nn
+>>> model = nn.Sequential([nn.Dense(16), nn.LayerNorm(), nn.Dense(4)])
+>>> x = jax.numpy.ones((1, 8))
 >>> shapes = jax.eval_shape(model.init, jax.random.key(0), x)["params"]
 >>> params = fastinit.flax.init_params(shapes, seed=0, rules=[
 ...     ("*/kernel", "lecun_normal"), ("*/bias", "zeros"), ("*/scale", "ones")])
+>>> params["layers_0"]["kernel"].shape, float(params["layers_1"]["scale"].sum())
+((8, 16), 16.0)
 
 Each leaf's stream is its path, so its values do not depend on the order of the tree or
 on which other leaves it has, and a leaf with a sharding comes back with that sharding.

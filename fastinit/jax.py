@@ -11,9 +11,15 @@ pass ``truncated=False`` for PyTorch's untruncated form). Fans follow
 ``batch_axis=()`` by default, the receptive field is the product of the other axes.
 
 >>> import fastinit.jax
+>>> import flax.linen
+>>> from jax.sharding import NamedSharding, PartitionSpec as P
 >>> dense = flax.linen.Dense(512, kernel_init=fastinit.jax.initializer("he_normal", seed=0))
->>> w = fastinit.jax.sample((8192, 8192), "glorot_uniform", seed=0, stream="w",
+>>> mesh = jax.make_mesh((len(jax.devices()), 1), ("x", "y"))
+>>> w = fastinit.jax.sample((1024, 512), "glorot_uniform", seed=0, stream="w",
 ...                         sharding=NamedSharding(mesh, P("x", "y")))
+>>> w.sharding.spec, bool((np.asarray(w) == fastinit.sample((1024, 512), "glorot_uniform",
+...                                                         seed=0, stream="w")).all())
+(P('x', 'y'), True)
 """
 from __future__ import annotations
 
@@ -230,7 +236,8 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
         The scheme's parameters (gain=, mode=, std=, truncated=, ...), and in_axis=,
         out_axis=, batch_axis= for fan schemes.
 
-    >>> nn.Dense(512, kernel_init=fastinit.jax.initializer("he_normal", seed=0))
+    >>> import flax.linen as nn
+    >>> dense = nn.Dense(512, kernel_init=fastinit.jax.initializer("he_normal", seed=0))
     """
     # Check now what can be checked without a shape, rather than at the first init.
     probe = dict(params)

@@ -12,7 +12,10 @@ VarianceScaling does. Fans are Keras' (``keras.initializers`` compute_fans).
 >>> import fastinit.keras
 >>> init = fastinit.keras.Initializer("he_normal", seed=0)
 >>> layer = keras.layers.Dense(512, kernel_initializer=init)
->>> fastinit.keras.init_model(model, seed=0)   # every weight, from its layer's initializer
+>>> model = keras.Sequential([keras.Input((64,)), layer])
+>>> model = fastinit.keras.init_model(model, seed=0)  # every weight, from its initializer
+>>> tuple(layer.kernel.shape)
+(64, 512)
 """
 from __future__ import annotations
 

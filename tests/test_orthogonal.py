@@ -70,8 +70,3 @@ def test_shards_equal_the_whole():
     shard = np.empty((20, 12), np.float32)
     fastinit.fill(shard, "orthogonal", seed=SEED, stream="w", global_shape=shape, origin=(10, 24))
     np.testing.assert_array_equal(shard, whole[10:30, 24:36])
-
-
-def test_needs_rank_two():
-    with pytest.raises(ValueError, match="rank 2"):
-        fastinit.sample(16, "orthogonal", seed=1)

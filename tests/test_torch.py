@@ -144,3 +144,14 @@ def test_narrow_parameters_that_require_grad_and_their_shards(dtype):
     fastinit.fill(shard, "he_normal", layout="torch", seed=2, global_shape=(96, 64),
                   origin=(48, 0))
     assert same_bits(shard, layer.weight.detach()[48:])
+
+
+def test_an_expanded_tensor_is_refused_and_nothing_is_written():
+    # Its rows share memory: threads would race to write them (issue 14).
+    base = torch.zeros(16)
+    with pytest.raises(ValueError, match=r"share memory.*stride 0.*expand\(\).*contiguous"):
+        fastinit.fill(base.expand(1 << 20, 16), "glorot_uniform", seed=0)
+    assert (base == 0).all()
+    as_strided = torch.zeros(10).as_strided((3, 3), (2, 1))
+    with pytest.raises(ValueError, match="share memory"):
+        fastinit.fill(as_strided, "normal", seed=0)
