@@ -10,7 +10,9 @@ Three calls, from the smallest to the largest change to a program:
   parameter got values;
 - ``materialize(module, seed=...)``: gives a model built on the meta device its
   memory (one allocation, touched first by the fill's threads) and initialises it
-  as init_module would.
+  as init_module would;
+- ``save_initialized(module, path, seed=...)``: writes the values materialize would
+  give a meta-device model as safetensors, without giving it memory.
 
 Each tensor draws the stream named by its qualified name ("layers.3.attn.q_proj.weight"),
 so its values depend on the seed and that name only: not on the order in which
@@ -27,10 +29,13 @@ from typing import Any, Callable, Sequence, Union
 
 import torch
 
-from . import _module, _redirect
+import os
+import pathlib
+
+from . import _module, _redirect, _save
 from ._redirect import Session
 
-__all__ = ["init_module", "materialize", "redirect"]
+__all__ = ["init_module", "materialize", "redirect", "save_initialized"]
 
 Rule = Sequence[Any]  # (pattern, scheme) or (pattern, scheme, params)
 Progress = Union[bool, Callable[[int, int], None]]
@@ -83,9 +88,15 @@ def redirect(module: torch.nn.Module, *, seed: int,
 
     Examples
     --------
+    >>> import fastinit.torch
     >>> model = torch.nn.Linear(1024, 1024)
     >>> with fastinit.torch.redirect(model, seed=0):
-    ...     model.reset_parameters()
+    ...     model.reset_parameters()   # torch's kaiming_uniform_, drawn by fastinit
+    >>> bound = 1 / 1024 ** 0.5
+    >>> w = fastinit.sample((1024, 1024), "uniform", low=-bound, high=bound, seed=0,
+    ...                     stream="weight")
+    >>> bool((model.weight.detach().numpy() == w).all())
+    True
     """
     _module.check_module(module, "redirect")
     _module.check_seed_and_threads(seed, threads)
@@ -168,9 +179,67 @@ def materialize(module: torch.nn.Module, *, seed: int, device: str | torch.devic
 
     Examples
     --------
-    >>> with torch.device("meta"):
-    ...     model = transformers.LlamaForCausalLM(config)
-    >>> fastinit.torch.materialize(model, seed=0, dtype=torch.bfloat16)
+    >>> import fastinit.torch
+    >>> with torch.device("meta"):     # or transformers.LlamaForCausalLM(config)
+    ...     model = torch.nn.Sequential(torch.nn.Embedding(100, 16), torch.nn.Linear(16, 100))
+    >>> model = fastinit.torch.materialize(model, seed=0, dtype=torch.bfloat16)
+    >>> model[1].weight.dtype, model[1].weight.device
+    (torch.bfloat16, device(type='cpu'))
     """
     return _module.materialize(module, seed=seed, device=device, dtype=dtype, rules=rules,
                                threads=threads, progress=progress)
+
+
+def save_initialized(module: torch.nn.Module, path: str | os.PathLike, *, seed: int,
+                     dtype: torch.dtype | None = None, rules: Sequence[Rule] | None = None,
+                     max_shard_size: int | str | None = None,
+                     progress: Progress | None = None, threads: int | None = None,
+                     overwrite: bool = False) -> list[pathlib.Path]:
+    """Writes the values that `materialize` would give a meta-device model, as safetensors,
+    without giving the model memory; returns the files written.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        Built on the meta device (no DTensors: the checkpoint is the whole model).
+    path : str or path
+        As fastinit.save_safetensors: a file, or a folder (with max_shard_size, Hugging
+        Face's shards and index). A Hugging Face model written to a folder also gets its
+        config.json there, so that ``from_pretrained(folder)`` loads it.
+    seed : int in [0, 2**64)
+    dtype : torch.dtype, optional
+        Floating-point tensors are written in this dtype (as materialize(dtype=...)).
+    rules, threads
+        As in init_module.
+    max_shard_size, progress, overwrite
+        As in fastinit.save_safetensors.
+
+    Notes
+    -----
+    The model's own init (init_module's: reset methods, Hugging Face's
+    ``initialize_weights``, then rules) runs under a redirect that records each call
+    instead of running it. A tensor drawn or set whole is written from its
+    fastinit.TensorSpec, region by region, in bounded memory; a tensor whose values
+    are computed (a rotary table, an Embedding whose padding row is zeroed after the
+    draw) is made in memory alone. The tensors are those of ``state_dict()``, a tied
+    weight once (as save_pretrained writes it). Init code that changes a tensor in a
+    way the recording cannot see (``w.mul_(2)`` after ``normal_(w)``) is refused,
+    naming it; non-floating tensors (BatchNorm's ``num_batches_tracked``) are refused
+    too, as fastinit's checkpoints hold floating-point tensors only. Nothing is
+    written then.
+
+    Examples
+    --------
+    >>> import fastinit.torch, tempfile
+    >>> with torch.device("meta"):     # or transformers.LlamaForCausalLM(config)
+    ...     model = torch.nn.Sequential(torch.nn.Embedding(100, 16), torch.nn.Linear(16, 100))
+    >>> folder = tempfile.mkdtemp()
+    >>> paths = fastinit.torch.save_initialized(model, folder, seed=0, dtype=torch.bfloat16,
+    ...                                         max_shard_size="5kB", progress=False)
+    >>> sorted(p.name for p in paths)  # doctest: +NORMALIZE_WHITESPACE
+    ['model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors',
+     'model.safetensors.index.json']
+    """
+    return _save.save_initialized(module, path, seed=seed, dtype=dtype, rules=rules,
+                                  max_shard_size=max_shard_size, progress=progress,
+                                  threads=threads, overwrite=overwrite)

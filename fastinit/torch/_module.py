@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 import fastinit
+from fastinit import _progress
 
 from . import _record, _redirect, _shards
 from ._redirect import Session, Spot, named_tensors
@@ -394,7 +395,6 @@ def _placed(tensor, memory, place, dtype):
 # ---- the public functions (documented in fastinit.torch) ------------------------------------
 
 def _progress_session(session, progress, total, label):
-    from . import _progress
     report = _progress.reporter(progress, total, label)
     done = [0]
 
