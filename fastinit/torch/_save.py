@@ -4,7 +4,7 @@ safetensors without giving the model memory.
 The model's own init runs in a recording redirect (_record): a tensor drawn or set
 whole becomes a fastinit.TensorSpec, which save_safetensors fills region by region
 into a small buffer; only tensors whose values are computed (a rotary table, an
-Embedding with its padding row zeroed) are made in memory, one at a time.
+Embedding with its padding row zeroed) are made in memory, before the write.
 """
 import json
 import os
