@@ -35,8 +35,10 @@ def add_init(commands):
                     "files, without holding them in memory. Each tensor gets the values of "
                     "fastinit.fill(..., seed=SEED, stream=its name).",
         epilog=f"SPEC is fastinit's JSON list of tensors ({EXAMPLE} in the source "
-               f"shows one; the README describes it). A Hugging Face config.json is "
-               f"recognised but not supported yet.")
+               f"shows one; the README describes it), or a Hugging Face config.json "
+               f"(with PyTorch and transformers: the model is built on the meta device and "
+               f"written as its own init code would initialise it; OUT a folder loads with "
+               f"from_pretrained).")
     p.add_argument("spec", metavar="SPEC", help="a fastinit spec (JSON)")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="the .safetensors file to write, or a folder (which gets "
@@ -77,7 +79,6 @@ def _size(text):
 
 def run_init(args):
     from . import _spec, checkpoint
-    from ._progress import _size as size_text
     try:
         document = _spec.load(args.spec)
         if _spec.is_huggingface_config(document):
@@ -86,31 +87,48 @@ def run_init(args):
     except _spec.SpecError as error:
         raise UsageError(str(error)) from None
     seed = args.seed if args.seed is not None else (seed if seed is not None else 0)
+    return _write(args, f"{len(specs)} tensors", seed, lambda progress: checkpoint.save_safetensors(
+        args.output, specs, seed=seed, metadata=metadata, max_shard_size=args.max_shard_size,
+        threads=args.threads, progress=progress, overwrite=args.overwrite))
+
+
+def init_from_huggingface(args, config):
+    """`fastinit init config.json`: the model built on the meta device and written with
+    its own init code by fastinit.torch.save_initialized."""
+    try:
+        import torch
+        import transformers  # noqa: F401
+    except ImportError as error:
+        raise UsageError(f"{args.spec} is a Hugging Face config.json; building its model needs "
+                         f"PyTorch and transformers ({error}). Describe the tensors in a "
+                         f"fastinit spec instead (see {EXAMPLE}).") from None
+    from .torch import _save
+    seed = args.seed if args.seed is not None else 0
+    dtype = getattr(torch, args.dtype) if args.dtype else None
+    return _write(args, f"the {config.get('model_type')} model of {args.spec}", seed,
+                  lambda progress: _save.init_from_config(
+                      config, args.output, seed=seed, dtype=dtype,
+                      max_shard_size=args.max_shard_size, threads=args.threads,
+                      progress=progress, overwrite=args.overwrite), where=f"{args.spec}: ")
+
+
+def _write(args, what, seed, write, where=""):
+    """Runs write(progress) (which returns the paths written; bad input in it is a usage
+    error, its message after `where`) and says what it wrote, how much and how fast."""
+    from ._progress import _size as size_text
     start = time.perf_counter()
     try:
-        paths = checkpoint.save_safetensors(
-            args.output, specs, seed=seed, metadata=metadata, max_shard_size=args.max_shard_size,
-            threads=args.threads, progress=False if args.quiet else None,
-            overwrite=args.overwrite)
+        paths = write(False if args.quiet else None)
     except (TypeError, ValueError) as error:
-        raise UsageError(str(error)) from None
+        raise UsageError(f"{where}{error}") from None
     seconds = time.perf_counter() - start
     if not args.quiet:
-        nbytes = sum(p.stat().st_size for p in paths)
-        print(f"wrote {len(specs)} tensors, {size_text(nbytes)} in {seconds:.2f} s "
+        nbytes = sum(p.stat().st_size for p in paths if p.suffix == ".safetensors")
+        print(f"wrote {what}, {size_text(nbytes)} in {seconds:.2f} s "
               f"({size_text(nbytes / seconds)}/s), seed {seed}:")
         for p in paths:
             print(f"  {p}")
     return 0
-
-
-def init_from_huggingface(args, config):
-    """`fastinit init config.json`: to be built on fastinit.torch."""
-    raise UsageError(
-        f"{args.spec} is a Hugging Face config.json (model_type "
-        f"{config.get('model_type', '?')!r}). Initialising a model from it needs "
-        f"fastinit.torch, with PyTorch and transformers, which this version of fastinit does "
-        f"not have yet; describe the tensors in a fastinit spec instead (see {EXAMPLE}).")
 
 
 # ---- fastinit bench ---------------------------------------------------------------------

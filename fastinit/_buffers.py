@@ -31,13 +31,18 @@ def _torch_view(obj):
                         f"tensor has none ({exc}).") from None
 
 
+def is_torch_tensor(obj):
+    """Whether obj is a torch.Tensor (Parameter, DTensor...), without importing torch."""
+    return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach")
+
+
 def writable_view(obj):
     """(arr, dtype): a NumPy array sharing obj's memory, checked to be writable, and
     the _dtypes row its elements are to be written as (arr holds a bfloat16 torch
     tensor's bits as 16-bit integers)."""
     if isinstance(obj, np.ndarray):
         arr, dtype = obj, _dtypes.of_numpy(obj.dtype, "the array's dtype")
-    elif type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach"):
+    elif is_torch_tensor(obj):
         arr, dtype = _torch_view(obj)
     else:
         try:

@@ -42,6 +42,9 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     `stream` is an int, or an iterator that gives a fresh stream, taken only
     once the call has been accepted (so a refused call uses up no stream).
     """
+    if type(array) is not np.ndarray and "layout" not in params and \
+            _buffers.is_torch_tensor(array):  # PyTorch's own layout, (out, in, *receptive)
+        params = schemes.with_layout(scheme, params, "torch")
     arr = array
     dtype = _dtypes.NATIVE.get(arr.dtype) if type(arr) is np.ndarray else None
     if dtype is None:

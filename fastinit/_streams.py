@@ -9,6 +9,9 @@ import hashlib
 from ._params import integer
 
 U64 = 1 << 64
+REGION_NEEDS_A_STREAM = ("a region fill (global_shape=, origin=) writes one shard of a tensor, "
+                         "and every shard must read the same stream of the same seed: give "
+                         "{how}, so the shards could never fit together")
 
 
 def as_int(value, what, limit, limit_text=None):

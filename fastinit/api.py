@@ -53,10 +53,15 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     global_shape, origin : tuple or list of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
-        `global_shape`, so every shard has the scale of the whole tensor.
+        `global_shape`, so every shard has the scale of the whole tensor. Needs
+        an explicit seed (and the tensor's stream): without one each call would
+        read a fresh stream, and the shards would not fit together.
     **params
         The scheme's parameters, e.g. ``gain=``, ``layout="torch"``,
         ``fan_in=``, ``mode=``, ``truncated=True``, ``std=``, ``value=``.
+        ``layout`` (which dimensions are fan_in and fan_out) defaults to
+        "torch", ``(out, in, *receptive)``, for a torch.Tensor, and to "keras",
+        ``(*receptive, in, out)``, for anything else.
 
     Raises
     ------
@@ -68,6 +73,10 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         values the array's dtype cannot hold: a scale that rounds to 0 in it, or
         values past its largest finite value); nothing is written then.
     """
+    if seed is None and (global_shape is not None or origin is not None):
+        raise ValueError(_streams.REGION_NEEDS_A_STREAM.format(
+            how="seed= and stream= (the tensor's name): without a seed each call takes a "
+                "fresh stream of the default generator"))
     seed, stream = _seed_and_stream(seed, stream)
     return _fill.fill(array, scheme, params, seed, stream, _threads.resolve(threads),
                       global_shape, origin)

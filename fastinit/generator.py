@@ -61,6 +61,10 @@ class Generator:
             The stream: a tensor's name (e.g. "decoder.3.mlp.weight") or a
             stream number. Default: the next unused stream.
         """
+        if name is None and (global_shape is not None or origin is not None):
+            raise ValueError(_streams.REGION_NEEDS_A_STREAM.format(
+                how="name= (the tensor's name): without one each call takes the next fresh "
+                    "stream"))
         return _fill.fill(array, scheme, params, self._seed, self._stream(name),
                           _threads.resolve(threads), global_shape, origin)
 

@@ -16,6 +16,7 @@ from typing import Callable, Dict, NamedTuple, Tuple
 
 from . import _dtypes, _engine, _params
 from .fans import check_layout, compute_fans
+from .gain import calculate_gain
 
 # The std of a standard normal truncated to [-2, 2]: dividing by it keeps the
 # variance of a truncated draw what the scheme's formula says (Keras, JAX).
@@ -47,15 +48,16 @@ class Scheme:
     plan: Callable                # (params, dtype, shape) -> Plan
     doc: str
     aliases: Tuple[str, ...] = field(default=())
+    refused: Dict[str, str] = field(default_factory=dict)  # parameter -> what to use instead
 
 
 SCHEMES: Dict[str, Scheme] = {}
 ALIASES: Dict[str, str] = {}
 
 
-def _register(name, defaults, doc, aliases=()):
+def _register(name, defaults, doc, aliases=(), refused=None):
     def wrap(plan):
-        SCHEMES[name] = Scheme(name, defaults, plan, doc, tuple(aliases))
+        SCHEMES[name] = Scheme(name, defaults, plan, doc, tuple(aliases), refused or {})
         for alias in aliases:
             ALIASES[alias] = name
         return plan
@@ -123,15 +125,36 @@ def _constant(p, dtype, shape):
 # ---- fan schemes ------------------------------------------------------------------
 
 FAN_PARAMS = {"gain": 1.0, "fan_in": None, "fan_out": None, "layout": "keras"}
+# He and LeCun take their gain from what follows the layer, not from gain=.
+HE_PARAMS = {"nonlinearity": "leaky_relu", "a": 0.0, "fan_in": None, "fan_out": None,
+             "layout": "keras", "mode": "fan_in"}
+LECUN_PARAMS = {"fan_in": None, "fan_out": None, "layout": "keras", "mode": "fan_in"}
+_HE_GAIN = ("{name} takes no gain=: its gain comes from nonlinearity= (and a=, the negative "
+            "slope of leaky_relu), as in PyTorch's kaiming_*; the default, leaky_relu with "
+            "a=0, is ReLU's sqrt(2). Say nonlinearity='tanh' for 5/3, or use "
+            "variance_scaling(scale=gain**2) for a gain of your own.")
+_LECUN_GAIN = ("{name} takes no gain=: its variance 1/fan is what SELU needs. For a gain, use "
+               "he_*(nonlinearity=...) or variance_scaling(scale=gain**2).")
 
 
 def _fans(p, shape):
-    """(fan_in, fan_out, gain): from the shape unless given; a zero-size tensor's fans
-    count as 1 (nothing is written, but the parameters are still checked)."""
+    """(fan_in, fan_out): from the shape unless given; a zero-size tensor's fans count
+    as 1 (nothing is written, but the parameters are still checked)."""
     fan_in, fan_out = compute_fans(shape, p["layout"])
     fan_in = max(fan_in, 1) if p["fan_in"] is None else _params.fan("fan_in", p["fan_in"])
     fan_out = max(fan_out, 1) if p["fan_out"] is None else _params.fan("fan_out", p["fan_out"])
-    return fan_in, fan_out, _params.positive("gain", p["gain"])
+    return fan_in, fan_out
+
+
+def _gain(p):
+    return _params.positive("gain", p["gain"])
+
+
+def _he_std(p, shape):
+    """gain / sqrt(fan) with gain = calculate_gain(nonlinearity, a), as PyTorch's
+    kaiming_* compute it."""
+    gain = calculate_gain(p["nonlinearity"], _params.finite("a", p["a"]))
+    return gain / math.sqrt(_fan_of_mode(p["mode"], *_fans(p, shape)))
 
 
 def _fan_of_mode(mode, fan_in, fan_out):
@@ -146,11 +169,12 @@ def _fan_of_mode(mode, fan_in, fan_out):
 
 
 @_register("fan_in_uniform", FAN_PARAMS,
-           "U(-b, b), b = gain / sqrt(fan_in): PyTorch's default for Linear and Conv "
-           "weights and biases (kaiming_uniform_ with a=sqrt(5)).")
+           "U(-b, b), b = gain / sqrt(fan_in): PyTorch's default for Linear and Conv weights "
+           "(kaiming_uniform_ with a=sqrt(5) gives this bound, to its last bit or so) and "
+           "biases, whose fan_in is their weight's: give it as fan_in=.")
 def _fan_in_uniform(p, dtype, shape):
-    fan_in, _, gain = _fans(p, shape)
-    b = gain / math.sqrt(fan_in)
+    fan_in, _ = _fans(p, shape)
+    b = _gain(p) / math.sqrt(fan_in)
     return _uniform_plan(-b, b, dtype)
 
 
@@ -158,8 +182,8 @@ def _fan_in_uniform(p, dtype, shape):
            "U(-b, b), b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010); "
            "for tanh and sigmoid layers.", aliases=("xavier_uniform",))
 def _glorot_uniform(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    b = gain * math.sqrt(6 / (fan_in + fan_out))
+    fan_in, fan_out = _fans(p, shape)
+    b = _gain(p) * math.sqrt(6 / (fan_in + fan_out))
     return _uniform_plan(-b, b, dtype)
 
 
@@ -169,46 +193,47 @@ def _glorot_uniform(p, dtype, shape):
            "truncated=True: Keras' form, +-2 s' with s' = s / 0.8796...",
            aliases=("xavier_normal",))
 def _glorot_normal(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    s = gain * math.sqrt(2 / (fan_in + fan_out))
+    fan_in, fan_out = _fans(p, shape)
+    s = _gain(p) * math.sqrt(2 / (fan_in + fan_out))
     return _normal_plan(s, dtype, _params.flag("truncated", p["truncated"]))
 
 
-@_register("he_uniform", {**FAN_PARAMS, "mode": "fan_in"},
-           "U(-b, b), b = gain * sqrt(6 / fan) (He et al. 2015), fan = fan_in by default "
-           "(mode: fan_in, fan_out, fan_avg, fan_geo_avg); for ReLU and leaky ReLU.",
-           aliases=("kaiming_uniform",))
+@_register("he_uniform", HE_PARAMS,
+           "U(-b, b), b = sqrt(3) * gain / sqrt(fan), gain = calculate_gain(nonlinearity, a) "
+           "(He et al. 2015), as PyTorch's kaiming_uniform_: the default leaky_relu with "
+           "a=0 has ReLU's gain sqrt(2); a=sqrt(5) is PyTorch's Linear and Conv default. "
+           "fan = fan_in by default (mode: fan_in, fan_out, fan_avg, fan_geo_avg); for "
+           "ReLU and leaky ReLU.", aliases=("kaiming_uniform",),
+           refused={"gain": _HE_GAIN.format(name="he_uniform")})
 def _he_uniform(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    b = gain * math.sqrt(6 / _fan_of_mode(p["mode"], fan_in, fan_out))
+    b = math.sqrt(3.0) * _he_std(p, shape)
     return _uniform_plan(-b, b, dtype)
 
 
-@_register("he_normal", {**FAN_PARAMS, "mode": "fan_in", "truncated": False},
-           "N(0, s**2), s = gain * sqrt(2 / fan) (He et al. 2015), fan = fan_in by default; "
-           "for ReLU and leaky ReLU. truncated=True: +-2 s' with s' = s / 0.8796...",
-           aliases=("kaiming_normal",))
+@_register("he_normal", {**HE_PARAMS, "truncated": False},
+           "N(0, s**2), s = gain / sqrt(fan), gain = calculate_gain(nonlinearity, a) "
+           "(He et al. 2015), as PyTorch's kaiming_normal_ (default leaky_relu with a=0: "
+           "gain sqrt(2)); fan = fan_in by default; for ReLU and leaky ReLU. "
+           "truncated=True: +-2 s' with s' = s / 0.8796...", aliases=("kaiming_normal",),
+           refused={"gain": _HE_GAIN.format(name="he_normal")})
 def _he_normal(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    s = gain * math.sqrt(2 / _fan_of_mode(p["mode"], fan_in, fan_out))
-    return _normal_plan(s, dtype, _params.flag("truncated", p["truncated"]))
+    return _normal_plan(_he_std(p, shape), dtype, _params.flag("truncated", p["truncated"]))
 
 
-@_register("lecun_uniform", {**FAN_PARAMS, "mode": "fan_in"},
-           "U(-b, b), b = gain * sqrt(3 / fan) (LeCun et al. 1998), fan = fan_in by "
-           "default; for SELU.")
+@_register("lecun_uniform", LECUN_PARAMS,
+           "U(-b, b), b = sqrt(3 / fan) (LeCun et al. 1998), fan = fan_in by default; "
+           "for SELU.", refused={"gain": _LECUN_GAIN.format(name="lecun_uniform")})
 def _lecun_uniform(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    b = gain * math.sqrt(3 / _fan_of_mode(p["mode"], fan_in, fan_out))
+    b = math.sqrt(3 / _fan_of_mode(p["mode"], *_fans(p, shape)))
     return _uniform_plan(-b, b, dtype)
 
 
-@_register("lecun_normal", {**FAN_PARAMS, "mode": "fan_in", "truncated": False},
-           "N(0, s**2), s = gain * sqrt(1 / fan) (LeCun et al. 1998), fan = fan_in by "
-           "default; for SELU. truncated=True: +-2 s' with s' = s / 0.8796...")
+@_register("lecun_normal", {**LECUN_PARAMS, "truncated": False},
+           "N(0, s**2), s = sqrt(1 / fan) (LeCun et al. 1998), fan = fan_in by default; "
+           "for SELU. truncated=True: +-2 s' with s' = s / 0.8796...",
+           refused={"gain": _LECUN_GAIN.format(name="lecun_normal")})
 def _lecun_normal(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
-    s = gain * math.sqrt(1 / _fan_of_mode(p["mode"], fan_in, fan_out))
+    s = math.sqrt(1 / _fan_of_mode(p["mode"], *_fans(p, shape)))
     return _normal_plan(s, dtype, _params.flag("truncated", p["truncated"]))
 
 
@@ -221,7 +246,8 @@ def _lecun_normal(p, dtype, shape):
            "(untruncated, as JAX's 'normal'); 'truncated_normal' (default) +-2 s' with "
            "s' = gain * sqrt(scale / fan) / 0.8796...")
 def _variance_scaling(p, dtype, shape):
-    fan_in, fan_out, gain = _fans(p, shape)
+    fan_in, fan_out = _fans(p, shape)
+    gain = _gain(p)
     scale = _params.positive("scale", p["scale"])
     fan = _fan_of_mode(p["mode"], fan_in, fan_out)
     distribution = _params.choice("distribution", p["distribution"], DISTRIBUTIONS)
@@ -272,6 +298,9 @@ def lookup(name: str) -> Scheme:
 def resolve_params(scheme: Scheme, given: dict) -> dict:
     """The scheme's defaults overridden by `given`; unknown or missing names are a TypeError."""
     unknown = sorted(set(given) - set(scheme.defaults))
+    for name in unknown:
+        if name in scheme.refused:
+            raise TypeError(scheme.refused[name])
     if unknown:
         takes = ", ".join(scheme.defaults) or "no parameters"
         raise TypeError(f"scheme {scheme.name!r} does not take {', '.join(unknown)}; "
@@ -281,6 +310,16 @@ def resolve_params(scheme: Scheme, given: dict) -> dict:
     if missing:
         raise TypeError(f"scheme {scheme.name!r} needs {', '.join(f'{k}=' for k in missing)}")
     return params
+
+
+def with_layout(scheme: str, params: dict, layout: str) -> dict:
+    """params with layout= added if the scheme takes a layout and params gives none (a
+    torch.Tensor is filled in PyTorch's layout unless the caller says otherwise)."""
+    try:
+        takes = "layout" in lookup(scheme).defaults
+    except (TypeError, ValueError):
+        return params  # plan() raises the error that explains
+    return {**params, "layout": layout} if takes and "layout" not in params else params
 
 
 def plan(scheme, params, dtype, shape) -> Plan:

@@ -39,18 +39,35 @@ def fan_of_mode(mode, fan_in, fan_out):
             "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
 
 
-def expected_draw(scheme, fan_in, fan_out, gain=1.0, mode="fan_in", truncated=False):
+def torch_gain(nonlinearity, param=None):
+    """torch.nn.init.calculate_gain, as PyTorch's documentation tables it."""
+    if nonlinearity in ("linear", "identity", "sigmoid") or nonlinearity.startswith("conv"):
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    slope = 0.01 if param is None else param
+    return math.sqrt(2.0 / (1 + slope ** 2))
+
+
+def expected_draw(scheme, fan_in, fan_out, gain=1.0, mode="fan_in", truncated=False,
+                  nonlinearity="leaky_relu", a=0.0):
     """The engine distribution a fan scheme writes: ("uniform", bound),
-    ("normal", std) or ("truncated_normal", std, 2.0)."""
+    ("normal", std) or ("truncated_normal", std, 2.0). He's is PyTorch's kaiming_*:
+    std = calculate_gain(nonlinearity, a) / sqrt(fan), bound = sqrt(3) * std."""
     n = fan_of_mode(mode, fan_in, fan_out)
+    he_std = torch_gain(nonlinearity, a) / math.sqrt(n)
     kind, scale = {
         "fan_in_uniform": ("uniform", gain / math.sqrt(fan_in)),
         "glorot_uniform": ("uniform", gain * math.sqrt(6 / (fan_in + fan_out))),
         "glorot_normal": ("normal", gain * math.sqrt(2 / (fan_in + fan_out))),
-        "he_uniform": ("uniform", gain * math.sqrt(6 / n)),
-        "he_normal": ("normal", gain * math.sqrt(2 / n)),
-        "lecun_uniform": ("uniform", gain * math.sqrt(3 / n)),
-        "lecun_normal": ("normal", gain * math.sqrt(1 / n)),
+        "he_uniform": ("uniform", math.sqrt(3.0) * he_std),
+        "he_normal": ("normal", he_std),
+        "lecun_uniform": ("uniform", math.sqrt(3 / n)),
+        "lecun_normal": ("normal", math.sqrt(1 / n)),
     }[scheme]
     if truncated:
         return ("truncated_normal", scale / TRUNCATED_STD, 2.0)

@@ -205,13 +205,16 @@ def test_bad_options_are_usage_errors(tmp_path, capsys, args, words):
     assert os.listdir(tmp_path) == []
 
 
-def test_a_huggingface_config_says_what_it_needs(tmp_path, capsys):
+def test_a_huggingface_config_without_transformers_says_what_it_needs(tmp_path, capsys,
+                                                                       monkeypatch):
+    # With them, tests/test_torch_save.py writes the model of a config.json.
+    monkeypatch.setitem(sys.modules, "transformers", None)  # import transformers fails
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
                                   "hidden_size": 64}))
     code, _, err = in_process("init", config, "-o", tmp_path / "out", capsys=capsys)
     assert code == 2
-    assert "Hugging Face config.json" in err and "fastinit.torch" in err
+    assert "Hugging Face config.json" in err and "PyTorch and transformers" in err
     assert sorted(os.listdir(tmp_path)) == ["config.json"]
 
 

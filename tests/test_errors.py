@@ -234,7 +234,9 @@ def test_missing_constant_value(arr):
 
 
 @pytest.mark.parametrize("scheme, params, match", [
-    ("he_normal", {"gain": 0.0}, "gain"), ("he_normal", {"gain": -1.0}, "gain"),
+    ("glorot_normal", {"gain": 0.0}, "gain"), ("fan_in_uniform", {"gain": -1.0}, "gain"),
+    ("he_normal", {"nonlinearity": "swish"}, "nonlinearity"),
+    ("he_uniform", {"a": float("nan")}, "a must be finite"),
     ("glorot_uniform", {"gain": float("nan")}, "gain"), ("orthogonal", {"gain": -2}, "gain"),
     ("variance_scaling", {"scale": 0.0}, "scale"),
     ("variance_scaling", {"scale": float("nan")}, "scale"),

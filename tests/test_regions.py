@@ -115,3 +115,25 @@ def test_shards_of_a_scheme_take_the_fans_of_the_whole(scheme, params):
                       **params)
         out[box] = shard
     np.testing.assert_array_equal(out, whole)
+
+
+@pytest.mark.parametrize("region", [{"global_shape": (8, 4)}, {"origin": (0, 0),
+                                                                "global_shape": (8, 4)}])
+def test_a_region_fill_without_a_seed_is_refused(region):
+    shard = np.zeros((2, 4), np.float32)
+    for stream in (None, "w"):
+        with pytest.raises(ValueError, match=r"region fill.*seed= and stream="):
+            fastinit.fill(shard, "normal", stream=stream, **region)
+    with pytest.raises(ValueError, match=r"region fill.*seed= and stream="):
+        fastinit.sample((2, 4), "normal", **region)
+    assert (shard == 0).all()
+
+
+def test_a_generator_region_fill_without_a_name_is_refused():
+    gen = fastinit.Generator(3)
+    shard = np.zeros((2, 4), np.float32)
+    with pytest.raises(ValueError, match=r"region fill.*name="):
+        gen.fill(shard, "normal", global_shape=(8, 4), origin=(2, 0))
+    assert (shard == 0).all()
+    assert gen.fill(shard, "normal", name=0) is shard  # no fresh stream was used up
+    np.testing.assert_array_equal(shard, filled((2, 4), "normal", seed=3, stream=0))

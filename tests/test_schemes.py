@@ -66,7 +66,11 @@ def test_large_fill_has_the_formula_distribution(scheme, dtype, layout):
     assert stats.kstest(got, dist.cdf).pvalue > 1e-4
 
 
-@pytest.mark.parametrize("scheme", FAN_SCHEMES)
+GAIN_SCHEMES = [s for s in FAN_SCHEMES if not s.startswith(("he", "lecun"))]
+HE_SCHEMES = [s for s in FAN_SCHEMES if s.startswith("he")]
+
+
+@pytest.mark.parametrize("scheme", GAIN_SCHEMES)
 @pytest.mark.parametrize("gain", [0.5, fastinit.calculate_gain("tanh"),
                                   fastinit.calculate_gain("leaky_relu", 0.2)])
 def test_gain_multiplies_the_std_or_bound(scheme, gain):
@@ -74,6 +78,28 @@ def test_gain_multiplies_the_std_or_bound(scheme, gain):
     draw = expected_draw(scheme, *fans(shape, "keras"), gain=gain)
     assert_same_bytes(scheme_fill(shape, np.float32, scheme, gain=gain),
                       engine_fill(shape, np.float32, draw))
+
+
+@pytest.mark.parametrize("scheme", HE_SCHEMES)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("nonlinearity, a", [("relu", 0.0), ("leaky_relu", 0.0),
+                                             ("leaky_relu", 5 ** 0.5), ("tanh", 0.0),
+                                             ("selu", 0.0), ("linear", 3.0)])
+def test_he_takes_its_gain_from_the_nonlinearity_as_kaiming_does(scheme, dtype, nonlinearity, a):
+    shape = (48, 80)
+    draw = expected_draw(scheme, *fans(shape, "torch"), nonlinearity=nonlinearity, a=a)
+    assert_same_bytes(scheme_fill(shape, dtype, scheme, nonlinearity=nonlinearity, a=a,
+                                  layout="torch"),
+                      engine_fill(shape, dtype, draw))
+
+
+@pytest.mark.parametrize("scheme", [s for s in FAN_SCHEMES if s.startswith(("he", "lecun"))])
+def test_he_and_lecun_refuse_gain_and_say_what_to_use(scheme):
+    out = np.zeros((4, 4), np.float32)
+    use = "nonlinearity=" if scheme.startswith("he") else "variance_scaling"
+    with pytest.raises(TypeError, match=f"{scheme} takes no gain=.*{use}"):
+        fastinit.fill(out, scheme, seed=1, gain=2.0)
+    assert (out == 0).all()
 
 
 @pytest.mark.parametrize("scheme", [s for s in FAN_SCHEMES if s.startswith(("he", "lecun"))])

@@ -46,6 +46,50 @@ def test_a_meta_tensor_is_refused_with_the_ways_to_give_it_memory():
         fastinit.fill(torch.empty(4, 4, device="meta"), "uniform", seed=1)
 
 
+def test_a_tensor_on_another_device_is_refused_saying_gpus_are_not_supported_yet():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    with FakeTensorMode():
+        on_gpu = torch.empty(4, 4, device="cuda")
+    with pytest.raises(TypeError, match=r"cuda:0.*no GPU support yet.*\.to\('cuda:0'\)"):
+        fastinit.fill(on_gpu, "uniform", seed=1)
+
+
+@pytest.mark.parametrize("scheme", ["he_normal", "glorot_uniform", "fan_in_uniform",
+                                    "orthogonal"])
+def test_a_tensor_is_filled_in_pytorchs_layout_unless_layout_says_otherwise(scheme):
+    conv = torch.empty(16, 8, 3, 3)  # (out, in, kh, kw): fan_in = 8 * 9, fan_out = 16 * 9
+    fastinit.fill(conv, scheme, seed=5)
+    torch_layout = fastinit.fill(np.empty((16, 8, 3, 3), np.float32), scheme, seed=5,
+                                 layout="torch")
+    np.testing.assert_array_equal(conv.numpy(), torch_layout)
+    fastinit.fill(conv, scheme, seed=5, layout="keras")
+    keras_layout = fastinit.fill(np.empty((16, 8, 3, 3), np.float32), scheme, seed=5)
+    np.testing.assert_array_equal(conv.numpy(), keras_layout)
+    assert not np.array_equal(torch_layout, keras_layout)
+
+
+def test_the_torch_layout_default_leaves_schemes_without_a_layout_alone():
+    t = torch.empty(10)
+    fastinit.fill(t, "normal", seed=2, std=0.5)
+    np.testing.assert_array_equal(t.numpy(), fastinit.fill(np.empty(10, np.float32), "normal",
+                                                           seed=2, std=0.5))
+
+
+@pytest.mark.parametrize("scheme, draw", [("he_uniform", "uniform"), ("he_normal", "normal")])
+@pytest.mark.parametrize("a, nonlinearity, mode", [(5 ** 0.5, "leaky_relu", "fan_in"),
+                                                   (0, "relu", "fan_out"),
+                                                   (0.2, "leaky_relu", "fan_in")])
+def test_he_is_kaiming_with_torchs_own_gain_and_fan(scheme, draw, a, nonlinearity, mode):
+    w = torch.empty(32, 16, 3, 3)
+    fan = torch.nn.init._calculate_correct_fan(w, mode)
+    std = torch.nn.init.calculate_gain(nonlinearity, a) / fan ** 0.5  # as kaiming_* does
+    params = ({"low": -(3.0 ** 0.5) * std, "high": (3.0 ** 0.5) * std} if draw == "uniform"
+              else {"std": std})
+    fastinit.fill(w, scheme, seed=4, a=a, nonlinearity=nonlinearity, mode=mode)
+    want = fastinit.fill(np.empty((32, 16, 3, 3), np.float32), draw, seed=4, **params)
+    np.testing.assert_array_equal(w.numpy(), want)
+
+
 # ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
 
 NARROW = [torch.bfloat16, torch.float16]
@@ -64,7 +108,7 @@ def same_bits(a, b):
 @pytest.mark.parametrize("dtype", NARROW)
 @pytest.mark.parametrize("scheme, params", [
     ("he_normal", {"layout": "torch"}), ("glorot_uniform", {"layout": "torch"}),
-    ("fan_in_uniform", {"layout": "torch"}), ("lecun_normal", {"truncated": True}),
+    ("fan_in_uniform", {"layout": "torch"}), ("lecun_normal", {"truncated": True, "layout": "torch"}),
     ("truncated_normal", {"std": 0.02}), ("normal", {"std": 0.02}), ("uniform", {}),
     ("orthogonal", {"layout": "torch"}), ("constant", {"value": 0.1}), ("zeros", {}),
     ("ones", {})])
@@ -82,7 +126,8 @@ def test_narrow_strided_and_transposed_views(dtype):
         base = torch.full((40, 30), float("nan"), dtype=dtype)
         view = make(base)
         fastinit.fill(view, "he_normal", seed=3)
-        assert same_bits(view, float32_fill_cast(tuple(view.shape), "he_normal", dtype, seed=3))
+        assert same_bits(view, float32_fill_cast(tuple(view.shape), "he_normal", dtype, seed=3,
+                                                 layout="torch"))  # a tensor's default
         outside = torch.ones(base.shape, dtype=torch.bool)
         make(outside)[...] = False
         assert base[outside].isnan().all(), "fill wrote outside the view"

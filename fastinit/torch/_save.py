@@ -1,0 +1,86 @@
+"""save_initialized: the values materialize would give a meta-device model, written as
+safetensors without giving the model memory.
+
+The model's own init runs in a recording redirect (_record): a tensor drawn or set
+whole becomes a fastinit.TensorSpec, which save_safetensors fills region by region
+into a small buffer; only tensors whose values are computed (a rotary table, an
+Embedding with its padding row zeroed) are made in memory, before the write.
+"""
+import json
+import os
+import pathlib
+
+import torch
+
+import fastinit
+
+from . import _module
+from ._redirect import named_tensors
+
+
+def save_initialized(module, path, *, seed, dtype=None, rules=None, max_shard_size=None,
+                     progress=None, threads=None, overwrite=False):
+    records = _module.record(module, seed, threads, rules, dtype)
+    canonical = {id(t): name for name, t in named_tensors(module)}
+    specs = {}
+    for name, tensor in module.state_dict(keep_vars=True).items():
+        if canonical.get(id(tensor)) != name:
+            continue  # a tied weight's other name: written once, as save_pretrained does
+        if not tensor.is_floating_point():
+            raise TypeError(f"{name} is a {tensor.dtype} tensor; fastinit's checkpoints hold "
+                            f"floating-point tensors only (use fastinit.torch.materialize and "
+                            f"save the model with torch)")
+        specs[name] = _spec(records[name], tuple(tensor.shape),
+                            dtype if dtype is not None else tensor.dtype)
+    folder = pathlib.Path(path)
+    hf_config = getattr(module, "config", None) if _is_hf(module) else None
+    paths = fastinit.save_safetensors(path, specs, seed=seed, max_shard_size=max_shard_size,
+                                      threads=threads, progress=progress, overwrite=overwrite)
+    if hf_config is not None and folder.is_dir() and paths[0].parent == folder:
+        # from_pretrained reads the model's config.json next to its weights.
+        config = json.loads(hf_config.to_json_string())
+        if dtype is not None:
+            config["dtype"] = str(dtype).removeprefix("torch.")
+        target = folder / "config.json"
+        temporary = folder / f".config.json.{os.getpid()}"
+        temporary.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        os.replace(temporary, target)
+        paths.append(target)
+    return paths
+
+
+def _spec(record, shape, dtype):
+    kind, *what = record
+    if kind == "spec":
+        scheme, params = what
+        return fastinit.TensorSpec(shape, dtype, scheme, **params)
+    if kind == "constant":
+        return fastinit.TensorSpec(shape, dtype, "constant", value=what[0])
+    return what[0].to(dtype)
+
+
+def _is_hf(module):
+    return _module._hf_model_class() is not None and isinstance(module, _module._hf_model_class())
+
+
+def init_from_config(config, output, *, seed, dtype=None, max_shard_size=None, threads=None,
+                     progress=None, overwrite=False):
+    """`fastinit init config.json`: the Hugging Face model of this config (a dict): its
+    first "architectures" class (as from_pretrained builds it), else AutoModel's base
+    model, built on the meta device and written by save_initialized, in the config's
+    dtype unless `dtype` says otherwise. Returns the paths written."""
+    import transformers
+    config = dict(config)
+    model_type = config.pop("model_type", None)
+    if model_type is None:
+        raise ValueError("a Hugging Face config.json needs its \"model_type\"")
+    hf_config = transformers.AutoConfig.for_model(model_type, **config)
+    names = [a for a in (config.get("architectures") or []) if hasattr(transformers, a)]
+    build = getattr(transformers, names[0]) if names else transformers.AutoModel.from_config
+    if dtype is None:
+        named = config.get("dtype") or config.get("torch_dtype")
+        dtype = getattr(torch, named) if isinstance(named, str) else None
+    with torch.device("meta"):
+        model = build(hf_config)
+    return save_initialized(model, output, seed=seed, dtype=dtype, max_shard_size=max_shard_size,
+                            threads=threads, progress=progress, overwrite=overwrite)
