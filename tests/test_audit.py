@@ -150,6 +150,25 @@ def test_torch_default_linear_and_conv_init_is_recognised():
     assert report["linear.bias"].role == "vector" and report["linear.bias"].flags == ()
 
 
+def test_torch_audit_is_the_audit_of_a_modules_parameters_in_the_torch_layout():
+    torch = pytest.importorskip("torch")
+    import fastinit.torch
+    torch.manual_seed(2)
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 64, 3), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(64 * 30 * 30, 256), torch.nn.ReLU(),
+                                torch.nn.Linear(256, 10))
+    torch.nn.init.kaiming_normal_(model[3].weight, mode="fan_out", nonlinearity="relu")
+    torch.nn.init.zeros_(model[5].weight)
+    report = fastinit.torch.audit(model, activation="relu")
+    assert report == fastinit.audit(dict(model.named_parameters()), layout="torch",
+                                    activation="relu")
+    assert [r.name for r in report.rows] == [n for n, _ in model.named_parameters()]
+    assert report["0.weight"].matches == ("fan_in_uniform",)
+    assert report["3.weight"].matches == ("he_normal(mode='fan_out')",)
+    assert [(r.name, [f.code for f in r.flags]) for r in report.flagged] == [("5.weight",
+                                                                              ["zero"])]
+
+
 def test_torch_init_functions_are_recognised_as_the_schemes_they_are():
     torch = pytest.importorskip("torch")
     torch.manual_seed(1)
