@@ -65,7 +65,7 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
         arr[...] = args[0]
     elif whole:
         arr[...] = orthogonal(shape, *args, seed, stream, threads)
-    else:
+    elif arr.size:  # an empty region takes nothing from Q: skip computing it
         box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
         arr[...] = orthogonal(global_shape, *args, seed, stream, threads)[box]
     return array
