@@ -1,0 +1,172 @@
+"""fastinit.dask: lazy Dask arrays equal to fastinit.sample for any chunking, on the
+local scheduler and on a real distributed.LocalCluster."""
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+import fastinit
+from conftest import run_python
+
+da = pytest.importorskip("dask.array")
+import dask  # noqa: E402
+import fastinit.dask  # noqa: E402
+
+SHAPE = (300, 200)
+CHUNKS = [(64, 64), (100, 37), "auto", -1, ((50, 150, 100), (1, 9, 190))]
+DTYPES = [np.float32, np.float64]
+# One scheme of every kind the engine writes, a constant, a fan scheme whose layout
+# changes the fans (torch: fan_in = 200; keras: 300), and orthogonal.
+SCHEMES = {
+    "uniform": dict(low=-0.5, high=2.0),
+    "normal": dict(mean=0.1, std=0.02),
+    "truncated_normal": dict(std=0.02, bound=1.5),
+    "constant": dict(value=0.25),
+    "he_uniform": dict(layout="torch"),
+    "glorot_normal": dict(truncated=True),
+    "orthogonal": dict(gain=2.0),
+}
+
+
+def test_import_fastinit_imports_no_dask():
+    result = run_python("import sys, fastinit; "
+                        "print(sorted(m for m in ('dask', 'distributed', 'zarr') "
+                        "if m in sys.modules))")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("chunks", CHUNKS, ids=str)
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_compute_equals_sample_whatever_the_chunks(scheme, chunks, dtype):
+    # A small chunk-size makes "auto" split this array into several blocks.
+    with dask.config.set({"array.chunk-size": "64KiB"}):
+        x = fastinit.dask.array(SHAPE, scheme, seed=11, stream="layer.w", chunks=chunks,
+                                dtype=dtype, **SCHEMES[scheme])
+    assert x.dtype == dtype and x.shape == SHAPE
+    if chunks != -1:
+        assert x.npartitions > 1
+    expected = fastinit.sample(SHAPE, scheme, seed=11, stream="layer.w", dtype=dtype,
+                               **SCHEMES[scheme])
+    np.testing.assert_array_equal(x.compute(scheduler="threads"), expected)
+
+
+def test_fans_come_from_the_whole_shape_not_the_block():
+    shape = (64, 32, 3, 3)  # a torch Conv2d weight: fan_in = 32 * 9, whatever the block
+    x = fastinit.dask.array(shape, "he_normal", seed=2, chunks=(16, 8, 3, 2), layout="torch")
+    np.testing.assert_array_equal(x.compute(scheduler="threads"),
+                                  fastinit.sample(shape, "he_normal", seed=2, layout="torch"))
+
+
+def test_zero_dimensional_and_empty_arrays():
+    scalar = fastinit.dask.array((), "normal", seed=4)
+    np.testing.assert_array_equal(scalar.compute(), fastinit.sample((), "normal", seed=4))
+    empty = fastinit.dask.array((0, 5), "glorot_uniform", seed=4)
+    assert empty.compute().shape == (0, 5)
+
+
+def _graph_bytes(x):
+    return len(pickle.dumps(dict(x.__dask_graph__())))
+
+
+def test_graph_is_one_small_task_per_block_whatever_the_block_size():
+    small = fastinit.dask.array((4 * 8, 4 * 8), "normal", seed=0, chunks=8)
+    large = fastinit.dask.array((4 * 2048, 4 * 2048), "normal", seed=0, chunks=2048)
+    assert len(small.__dask_graph__()) == len(large.__dask_graph__()) == 16
+    # A block of `large` holds 16 MiB; the graph holds no data, only where each block is.
+    assert _graph_bytes(large) < 16 * 300
+    assert abs(_graph_bytes(large) - _graph_bytes(small)) < 100
+
+
+def test_orthogonal_computes_q_once_not_once_per_block():
+    x = fastinit.dask.array((4 * 64, 4 * 64), "orthogonal", seed=0, chunks=64)
+    graph = x.__dask_graph__()
+    whole = [key for key in graph if dask.utils.key_split(key) == "sample"]
+    assert len(whole) == 1, "one task computes the whole Q"
+    assert len(graph) == 1 + 16  # Q, then a slice of it per block
+    assert _graph_bytes(x) < 16 * 300
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(scheme="glorot_unifrom"), ValueError, "glorot_uniform"),
+    (dict(scheme="normal", std=-1.0), ValueError, "std"),
+    (dict(scheme="normal", gain=2.0), TypeError, "does not take gain"),
+    (dict(scheme="normal", dtype=np.int32), TypeError, "float32 or float64"),
+    (dict(scheme="normal", seed=None), TypeError, "seed"),
+    (dict(scheme="normal", seed=-1), ValueError, "seed"),
+    (dict(scheme="normal", chunks=((100,), (200,))), ValueError, "[Cc]hunks"),
+    (dict(scheme="orthogonal", shape=(300,)), ValueError, "rank 2"),
+    (dict(scheme="normal", shape=(300, -1)), ValueError, "shape"),
+    (dict(scheme="normal", shape="300"), TypeError, "shape"),
+])
+def test_bad_arguments_raise_at_the_call(kwargs, error, match):
+    arguments = {"shape": SHAPE, "seed": 0, **kwargs}
+    with pytest.raises(error, match=match):
+        fastinit.dask.array(arguments.pop("shape"), arguments.pop("scheme"), **arguments)
+
+
+# ---- on a real cluster: two worker processes on this machine ------------------------
+
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster, \
+            distributed.Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def test_the_cluster_computes_the_local_array(client):
+    x = fastinit.dask.array((1500, 1100), "he_normal", seed=3, stream="w", chunks=(400, 300),
+                            layout="torch")
+    local = x.compute(scheduler="sync")
+    np.testing.assert_array_equal(client.compute(x).result(), local)
+    np.testing.assert_array_equal(local, fastinit.sample((1500, 1100), "he_normal", seed=3,
+                                                         stream="w", layout="torch"))
+
+
+def test_zarr_round_trip_equals_the_local_array(client, tmp_path):
+    zarr = pytest.importorskip("zarr")
+    url = str(tmp_path / "weights.zarr")
+    x = fastinit.dask.array((1000, 600), "glorot_uniform", seed=7, stream="enc.w",
+                            chunks=(256, 200))
+    client.compute(x.to_zarr(url, compute=False)).result()  # each task writes one zarr chunk
+    stored = zarr.open_array(url, mode="r")
+    assert stored.chunks == (256, 200)
+    np.testing.assert_array_equal(stored[...], fastinit.sample((1000, 600), "glorot_uniform",
+                                                               seed=7, stream="enc.w"))
+
+
+def _status_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def _reset_peak_rss():
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # Linux: VmHWM starts again from the current RSS
+    return _status_kib("VmHWM")
+
+
+def _peak_rss():
+    return _status_kib("VmHWM")
+
+
+def test_peak_memory_per_worker_stays_about_one_block(client):
+    block_mib = 32
+    rows = block_mib * 2**20 // (4 * 8192)
+    x = fastinit.dask.array((16 * rows, 8192), "he_normal", seed=5, chunks=(rows, 8192))
+    assert x.nbytes == 16 * block_mib * 2**20  # 8 blocks, 256 MiB, per worker
+    before = client.run(_reset_peak_rss)
+    client.compute(x.sum(dtype=np.float64)).result()
+    grown_mib = {w: (kib - before[w]) / 1024 for w, kib in client.run(_peak_rss).items()}
+    # A worker runs one task at a time (threads_per_worker=1): it allocates a block, fills
+    # it and sums it, and frees it before the next; a worker that kept its blocks would
+    # grow by 8 of them. Allow two blocks: one being filled and malloc's slack.
+    assert max(grown_mib.values()) > 0.9 * block_mib, f"no block seen: {grown_mib}"
+    assert all(g < 2 * block_mib for g in grown_mib.values()), grown_mib
