@@ -1,5 +1,6 @@
 """fastinit.dask: lazy Dask arrays equal to fastinit.sample for any chunking, on the
 local scheduler and on a real distributed.LocalCluster."""
+import json
 import os
 import pickle
 
@@ -170,3 +171,18 @@ def test_peak_memory_per_worker_stays_about_one_block(client):
     # grow by 8 of them. Allow two blocks: one being filled and malloc's slack.
     assert max(grown_mib.values()) > 0.9 * block_mib, f"no block seen: {grown_mib}"
     assert all(g < 2 * block_mib for g in grown_mib.values()), grown_mib
+
+
+def test_benchmark_runs_and_reports_every_method():
+    pytest.importorskip("distributed")
+    bench = os.path.join(os.path.dirname(__file__), os.pardir, "benchmarks", "bench_dask.py")
+    run = run_python(f"import runpy, sys; sys.argv = ['bench_dask.py', '--gib', '0.01', "
+                     f"'--chunk-mib', '1', '--repeat', '1', '--json']; "
+                     f"runpy.run_path({os.path.abspath(bench)!r}, run_name='__main__')",
+                     timeout=300)
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert set(report["seconds"]) == {"fastinit.dask.array", "fastinit.sample",
+                                      "dask random uniform", "fastinit.fill, mapped"}
+    assert all(s > 0 for s in report["seconds"].values())
+    assert report["blocks"] > 1 and report["workers"] == 2
