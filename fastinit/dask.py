@@ -92,7 +92,7 @@ def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: 
                            global_shape=shape, origin=zeros, **params)
     chunks = da.core.normalize_chunks(chunks, shape, dtype=meta.dtype)
     starts = tuple(tuple(itertools.accumulate(c[:-1], initial=0)) for c in chunks)
-    name = "fastinit-" + dask.base.tokenize(shape, scheme, meta.dtype.str, seed, stream,
+    name = "fastinit-" + dask.base.tokenize(shape, scheme, meta.dtype.name, seed, stream,
                                             chunks, params)
     if fastinit.schemes.lookup(scheme).name == "orthogonal":
         whole = dask.delayed(fastinit.sample, pure=True)(
