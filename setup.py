@@ -5,13 +5,14 @@ src/kernels_avx2.c and src/kernels_avx512.c and chosen at run time.
 Set FASTINIT_DEBUG=1 for an unoptimised build with assertions, or
 FASTINIT_SANITIZE=1 for AddressSanitizer/UBSan.
 """
+import glob
 import os
 
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-C_SOURCES = ["src/fill.c", "src/dispatch.c", "src/threadpool.c",
-             "src/kernels_portable.c", "src/kernels_avx2.c", "src/kernels_avx512.c"]
+# Every C file of src/ (tests/c_core.py builds the same list into test programs).
+C_SOURCES = sorted(glob.glob("src/*.c"))
 
 # -ffp-contract=off: no fused multiply-add, so every path rounds the same way.
 # -fno-math-errno: sqrt becomes one instruction and can be vectorised (only errno changes).

@@ -1,5 +1,5 @@
 """fastinit: neural-network weight initialisation at memory speed, the same
-bits on any number of threads, SIMD path or shards (stream: STREAM.md)."""
+bits on any number of threads, SIMD path or shards (stream: docs/stream.md)."""
 import os as _os
 import warnings as _warnings
 

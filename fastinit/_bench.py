@@ -23,8 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 import fastinit
+from fastinit import _dtypes, _fill
 
-DTYPES = {"float32": np.float32, "float64": np.float64}
+DTYPES = ("float32", "float64", "bfloat16")
 TRUNC_STD = 0.02  # a transformer-style truncated normal: std 0.02, cut at +-2 std
 
 
@@ -68,16 +69,19 @@ def numpy_he_normal(rng, buf):
     buf *= math.sqrt(2 / fans(buf)[0])
 
 
+def fill_with(scheme, **params):
+    """fastinit's fill of buf (the dtype's NumPy dtype, or its bits for bfloat16) as
+    dtype: _fill.fill_as, the code behind fastinit.fill, less a microsecond of checks."""
+    return lambda buf, dtype, t: _fill.fill_as(buf, dtype, scheme, params, 1, 0, t, None, None)
+
+
 CASES = {
     # name: (fastinit call, NumPy call or None, torch.nn.init call or None)
-    "glorot_uniform": (lambda buf, t: fastinit.fill(buf, "glorot_uniform", seed=1, threads=t),
-                       numpy_glorot_uniform,
+    "glorot_uniform": (fill_with("glorot_uniform"), numpy_glorot_uniform,
                        lambda torch, w: torch.nn.init.xavier_uniform_(w)),
-    "he_normal": (lambda buf, t: fastinit.fill(buf, "he_normal", seed=1, threads=t),
-                  numpy_he_normal,
+    "he_normal": (fill_with("he_normal"), numpy_he_normal,
                   lambda torch, w: torch.nn.init.kaiming_normal_(w, nonlinearity="relu")),
-    "truncated_normal": (lambda buf, t: fastinit.fill(buf, "truncated_normal", std=TRUNC_STD,
-                                                      bound=2.0, seed=1, threads=t),
+    "truncated_normal": (fill_with("truncated_normal", std=TRUNC_STD, bound=2.0),
                          None,  # NumPy's Generator has no truncated normal
                          lambda torch, w: torch.nn.init.trunc_normal_(
                              w, std=TRUNC_STD, a=-2 * TRUNC_STD, b=2 * TRUNC_STD)),
@@ -88,6 +92,7 @@ TARGETS = {("glorot_uniform", "float32"): (0.6, 12), ("glorot_uniform", "float64
            ("he_normal", "float32"): (0.35, 25), ("he_normal", "float64"): (0.35, 12),
            ("truncated_normal", "float32"): (0.25, None)}
 TORCH_TARGET = 8          # PyTorch's init at least this many times slower
+NARROW_TARGET = 0.9       # bfloat16 elements/s at least this times float32's (issue 11)
 SCALING_TARGET = 1.8      # two threads vs one, unless one thread is at the memory limit
 SMALL_TARGETS = {16: 3.0, 1024: 2.0}  # fill time / NumPy rng.random(out=) time, at most
 
@@ -107,30 +112,41 @@ def shape_for(size):
     return (size // 8192, 8192) if size % 8192 == 0 else (size,)
 
 
+def torch_view(torch, buf, dtype):
+    """buf as a torch tensor of dtype: the same memory."""
+    ints = torch.from_numpy(buf.view(f"i{dtype.itemsize}"))
+    return ints.view(getattr(torch, dtype.torch))
+
+
 def measure(size, repeat, dtypes, thread_counts, cases, use_numpy, torch):
-    """One row per (case, dtype, threads): GB/s of each method and the ratios."""
+    """One row per (case, dtype, threads): GB/s and elements/s of each method, and the
+    ratios. A bfloat16 buffer is its bits (np.uint16) to NumPy: it has no bfloat16 of
+    its own, and no NumPy timing."""
     rows = []
     rng = np.random.default_rng(1)
     for dtype_name in dtypes:
-        buf = np.ones(shape_for(size), dtype=DTYPES[dtype_name])  # touched: pages are in
+        dtype = _dtypes.lookup(dtype_name)
+        buf = np.ones(shape_for(size), dtype.bits if dtype.narrow else dtype.name)  # pages in
         gb = buf.nbytes / 1e9
         memset = {t: memset_seconds(buf, t, repeat) for t in thread_counts}
         for name in cases:
             fast, slow, torch_init = CASES[name]
             t_numpy = None
-            if use_numpy and slow is not None:
+            if use_numpy and slow is not None and not dtype.narrow:
                 t_numpy = median_seconds(lambda: slow(rng, buf), repeat)
             for threads in thread_counts:
-                fast(buf, threads)  # warm up: starts the pool's workers
-                t_fast = median_seconds(lambda: fast(buf, threads), repeat)
+                fast(buf, dtype, threads)  # warm up: starts the pool's workers
+                t_fast = median_seconds(lambda: fast(buf, dtype, threads), repeat)
                 t_torch = None
                 if torch is not None and torch_init is not None:
                     torch.set_num_threads(threads)
-                    w = torch.from_numpy(buf)  # the same memory
+                    w = torch_view(torch, buf, dtype)
                     t_torch = median_seconds(lambda: torch_init(torch, w), repeat)
                 rows.append({
                     "case": name, "dtype": dtype_name, "threads": threads,
                     "elements": size, "bytes": buf.nbytes,
+                    "fastinit_gelems": size / t_fast / 1e9,
+                    "torch_gelems": None if t_torch is None else size / t_torch / 1e9,
                     "fastinit_gbs": gb / t_fast, "memset_gbs": gb / memset[threads],
                     "numpy_gbs": None if t_numpy is None else gb / t_numpy,
                     "torch_gbs": None if t_torch is None else gb / t_torch,
@@ -196,7 +212,7 @@ def peak_memory(gib):
 
 
 def check_targets(rows, small, peak, all_threads):
-    """[(what, measured, target, met)] for every target of issue 4 that was measured."""
+    """[(what, measured, target, met)] for every target of issues 4 and 11 that was measured."""
     out = []
     by_key = {(r["case"], r["dtype"], r["threads"]): r for r in rows}
     for (case, dtype), (memset_min, numpy_min) in TARGETS.items():
@@ -212,6 +228,12 @@ def check_targets(rows, small, peak, all_threads):
         if r["threads"] == all_threads and r["vs_torch"] is not None:
             out.append((f"{r['case']} {r['dtype']} vs PyTorch", r["vs_torch"],
                         f">= {TORCH_TARGET}x", r["vs_torch"] >= TORCH_TARGET))
+    for r in rows:  # narrow dtypes: the same draws, a narrower store
+        f32 = by_key.get((r["case"], "float32", r["threads"]))
+        if _dtypes.lookup(r["dtype"]).narrow and f32 is not None:
+            ratio = r["fastinit_gelems"] / f32["fastinit_gelems"]
+            out.append((f"{r['case']} {r['dtype']} {r['threads']} threads elements/s vs "
+                        f"float32", ratio, f">= {NARROW_TARGET}x", ratio >= NARROW_TARGET))
     if all_threads > 1:
         for r in rows:
             one = by_key.get((r["case"], r["dtype"], 1))
@@ -240,16 +262,19 @@ def fmt(x, spec, unit=""):
 def format_report(header, rows, small, targets):
     lines = [header, ""]
     head = (f"{'case':<17} {'dtype':<8} {'thr':>3} {'fastinit':>9} {'memset':>8} {'numpy':>7} "
-            f"{'torch':>7} {'vs memset':>9} {'vs numpy':>9} {'vs torch':>9}")
+            f"{'torch':>7} {'vs memset':>9} {'vs numpy':>9} {'vs torch':>9} {'Gelem/s':>8} "
+            f"{'torch':>6}")
     lines += [head, "-" * len(head)]
     for r in rows:
         lines.append(f"{r['case']:<17} {r['dtype']:<8} {r['threads']:>3} "
                      f"{r['fastinit_gbs']:>9.2f} {r['memset_gbs']:>8.2f} "
                      f"{fmt(r['numpy_gbs'], '.2f'):>7} {fmt(r['torch_gbs'], '.2f'):>7} "
                      f"{r['vs_memset']:>8.2f}x {fmt(r['vs_numpy'], '.1f', 'x'):>9} "
-                     f"{fmt(r['vs_torch'], '.1f', 'x'):>9}")
+                     f"{fmt(r['vs_torch'], '.1f', 'x'):>9} {r['fastinit_gelems']:>8.3f} "
+                     f"{fmt(r['torch_gelems'], '.3f'):>6}")
     lines.append("GB/s, median of the repetitions. memset: libc memset of the same buffer on "
-                 "the same number of threads. 'vs X' = X's time / fastinit's time.")
+                 "the same number of threads. 'vs X' = X's time / fastinit's time. Gelem/s: "
+                 "10^9 elements per second, fastinit's and PyTorch's.")
     if small:
         lines += ["", "small fills (per call):"]
         for s in small:
@@ -258,7 +283,7 @@ def format_report(header, rows, small, targets):
                          f"rng.random(out=) {s['numpy_us']:.2f} us -> {s['ratio']:.2f}x / "
                          f"{s['generator_ratio']:.2f}x")
     if targets:
-        lines += ["", "targets (issue 4):"]
+        lines += ["", "targets (issues 4 and 11):"]
         for what, value, target, met in targets:
             lines.append(f"  {'met    ' if met else 'NOT MET'}  {what}: {value:.2f}x "
                          f"(target {target})")
@@ -292,8 +317,8 @@ def main(argv=None):
     parser.add_argument("--size", type=element_count, default=1 << 26,
                         help="elements per buffer (default 2**26)")
     parser.add_argument("--repeat", type=int, default=5, help="repetitions per timing (median)")
-    parser.add_argument("--dtype", choices=sorted(DTYPES), action="append",
-                        help="float32 and/or float64 (default both)")
+    parser.add_argument("--dtype", choices=DTYPES, action="append",
+                        help="float32, float64 and/or bfloat16 (default all)")
     parser.add_argument("--case", choices=sorted(CASES), action="append",
                         help="schemes to time (default all)")
     parser.add_argument("--threads", type=int, action="append",

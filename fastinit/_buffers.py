@@ -1,34 +1,39 @@
 """Turning what the user passed into a writable NumPy view, never a copy."""
 import operator
+import sys
 
 import numpy as np
 
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from . import _dtypes
 
 
 def _torch_view(obj):
     # A torch.Tensor's .numpy() shares its storage; detach() so that weights
     # that require grad can be filled, as torch.nn.init does under no_grad.
-    dtype, device = str(getattr(obj, "dtype", "?")), str(getattr(obj, "device", "cpu"))
-    if dtype not in ("torch.float32", "torch.float64"):
-        raise TypeError(f"fastinit fills float32 or float64 tensors; got {dtype}. Fill a "
-                        f"float32 tensor, then convert it with .to({dtype}).")
+    dtype = _dtypes.lookup(obj.dtype, "the tensor's dtype")
+    device = str(getattr(obj, "device", "cpu"))
     if device != "cpu":
         raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}. Fill a "
                         f"CPU tensor, then move it with .to({device!r}).")
+    tensor = obj.detach()
+    if dtype.numpy_module != "numpy":  # no NumPy dtype of NumPy's own: its bits, same strides
+        torch = sys.modules[type(obj).__module__.split(".")[0]]
+        tensor = tensor.view(getattr(torch, f"int{8 * dtype.itemsize}"))
     try:
-        return obj.detach().numpy()
+        return tensor.numpy(), dtype
     except (RuntimeError, TypeError) as exc:
         raise TypeError(f"fastinit fills tensors in place through their NumPy view, and this "
                         f"tensor has none ({exc}).") from None
 
 
 def writable_view(obj):
-    """A NumPy array sharing obj's memory, checked to be writable float32/float64."""
+    """(arr, dtype): a NumPy array sharing obj's memory, checked to be writable, and
+    the _dtypes row its elements are to be written as (arr holds a bfloat16 torch
+    tensor's bits as 16-bit integers)."""
     if isinstance(obj, np.ndarray):
-        arr = obj
+        arr, dtype = obj, _dtypes.of_numpy(obj.dtype, "the array's dtype")
     elif type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach"):
-        arr = _torch_view(obj)
+        arr, dtype = _torch_view(obj)
     else:
         try:
             arr = np.asarray(obj, copy=False)
@@ -38,18 +43,11 @@ def writable_view(obj):
                 f"array or anything NumPy can view without copying (buffer protocol, "
                 f"np.memmap, a CPU torch.Tensor); got {type(obj).__name__}. "
                 f"Create the array first, e.g. np.empty(shape, dtype=np.float32).") from None
-    if arr.dtype.kind == "f" and not arr.dtype.isnative:
-        raise TypeError(f"fastinit fills arrays in native byte order; got {arr.dtype.str}. "
-                        f"Fill a native array, then convert a copy with "
-                        f"arr.astype(arr.dtype.newbyteorder('>'))." )
-    if arr.dtype not in FLOAT_DTYPES:
-        raise TypeError(f"fastinit fills float32 or float64 arrays; got dtype {arr.dtype}. "
-                        f"Allocate the array with dtype=np.float32 or np.float64 "
-                        f"(then cast a copy if you need another type).")
+        dtype = _dtypes.of_numpy(arr.dtype, "the array's dtype")
     if not arr.flags.writeable:
         raise ValueError("the array is read-only, so fastinit cannot fill it in place; pass a "
                          "writable array (arr.copy(), or np.memmap with mode='r+' or 'w+').")
-    return arr
+    return arr, dtype
 
 
 def check_region(shape, global_shape, origin):

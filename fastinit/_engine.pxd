@@ -1,5 +1,5 @@
 # Declarations of the C core (src/fastinit.h) for Cython.
-from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t
 
 cdef extern from "fastinit.h" nogil:
     enum: FI_STREAM_VERSION
@@ -14,6 +14,18 @@ cdef extern from "fastinit.h" nogil:
     ctypedef enum fi_dtype:
         FI_FLOAT32
         FI_FLOAT64
+        FI_BFLOAT16
+        FI_FLOAT16
+
+    enum: FI_NDTYPES
+
+    ctypedef struct fi_dtype_info:
+        const char *name
+        unsigned size
+        unsigned per_block
+        fi_dtype draws
+
+    const fi_dtype_info fi_dtypes[]
 
     ctypedef struct fi_dist:
         pass
@@ -31,6 +43,7 @@ cdef extern from "fastinit.h" nogil:
     uint64_t fi_region_size(const fi_region *r)
     void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin,
                         uint64_t end, int threads)
+    int fi_max_threads()
     void fi_random_raw(uint64_t seed, uint64_t stream, uint64_t block, unsigned offset,
                        size_t count, uint32_t *out, int threads)
 
@@ -40,3 +53,6 @@ cdef extern from "fastinit.h" nogil:
     int fi_simd_select(const char *name)
 
     int fi_eval_math(const char *fn, fi_dtype dtype, const void *inp, void *out, size_t n)
+    int fi_round_narrow(fi_dtype dtype, const float *inp, uint16_t *out, size_t n)
+    int fi_round_select(const char *how)
+    const char *fi_round_current(fi_dtype dtype)

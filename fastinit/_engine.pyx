@@ -6,7 +6,7 @@ one; what reaches here is already an int or float of the right range.
 """
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS
 from cpython.exc cimport PyErr_CheckSignals
-from libc.stdint cimport uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t
 
 import sys
 
@@ -25,6 +25,12 @@ cdef uint64_t CHUNK = 1 << 23
 KINDS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
          "truncated_normal": FI_TRUNCATED_NORMAL}
 
+# The C core's table of dtypes (fi_dtypes): name -> (code, bytes per element,
+# name of the float dtype whose stream it draws). fastinit/_dtypes.py reads it.
+DTYPES = {fi_dtypes[i].name.decode(): (i, fi_dtypes[i].size,
+                                        fi_dtypes[<int>fi_dtypes[i].draws].name.decode())
+          for i in range(FI_NDTYPES)}
+
 
 # Fills smaller than this run without releasing the GIL: releasing and taking it
 # back costs more than writing them.
@@ -32,26 +38,28 @@ cdef uint64_t NOGIL_MIN = 1 << 14
 cdef bint LITTLE_ENDIAN = sys.byteorder == "little"
 
 
-cdef int buffer_dtype(Py_buffer *view) except -1:
+cdef int check_items(Py_buffer *view, int dtype) except -1:
+    """Refuses a buffer whose items are not dtype's size in native byte order (which
+    values the bytes are taken for is the caller's choice: fill_buffer's docstring)."""
     cdef const char *fmt = view.format
     if fmt == NULL:  # no format means unsigned bytes
         fmt = "B"
-    if fmt[0] == c"@" or fmt[0] == c"=" or (fmt[0] == c"<" and LITTLE_ENDIAN):
-        fmt += 1
-    if fmt[0] == c"f" and fmt[1] == 0 and view.itemsize == 4:
-        return FI_FLOAT32
-    if fmt[0] == c"d" and fmt[1] == 0 and view.itemsize == 8:
-        return FI_FLOAT64
-    raise TypeError(f"fastinit fills float32 or float64 buffers in native byte order; "
-                    f"got buffer format {(fmt if view.format == NULL else view.format).decode('ascii')!r}. "
-                    f"Allocate the array as float32 or float64.")
+    if view.itemsize != fi_dtypes[dtype].size or fmt[0] == c">" or fmt[0] == c"!" or (
+            fmt[0] == c"<" and not LITTLE_ENDIAN):
+        raise TypeError(f"fill_buffer: a {fi_dtypes[dtype].name.decode()} fill needs items of "
+                        f"{fi_dtypes[dtype].size} bytes in native byte order; got buffer format "
+                        f"{(fmt if view.format == NULL else view.format).decode('ascii')!r}")
+    return 0
 
 
-def fill_buffer(object out, str kind, double a, double b, double c, uint64_t seed,
+def fill_buffer(object out, int dtype, str kind, double a, double b, double c, uint64_t seed,
                 uint64_t stream, tuple global_shape, tuple origin, int threads):
     """Writes the box of `global_shape` at `origin` whose shape is out's shape.
 
-    out must support the writable buffer protocol with float32/float64 items;
+    out must support the writable buffer protocol, with items of the size of
+    `dtype` (a code of DTYPES), which its bytes are written as, whatever its
+    format says (the layer above checks that it holds that dtype, or means
+    to: 16-bit integers for bfloat16 without a NumPy dtype for it);
     global_shape and origin are tuples of ints already checked to fit, or both
     None for the whole tensor.
     """
@@ -61,6 +69,8 @@ def fill_buffer(object out, str kind, double a, double b, double c, uint64_t see
     cdef uint64_t begin, end, total, stride
     cdef int k, ndim
     cdef fi_kind fkind = KINDS[kind]
+    if not 0 <= dtype < FI_NDTYPES:
+        raise ValueError(f"unknown dtype code {dtype}")
     PyObject_GetBuffer(out, &view, PyBUF_RECORDS)
     try:
         ndim = view.ndim
@@ -69,7 +79,8 @@ def fill_buffer(object out, str kind, double a, double b, double c, uint64_t see
             raise ValueError("global_shape and origin need one entry per dimension")
         if ndim > FI_MAX_DIMS:
             raise ValueError(f"at most {FI_MAX_DIMS} dimensions are supported")
-        fi_dist_init(&dist, seed, stream, fkind, <fi_dtype>buffer_dtype(&view), a, b, c)
+        check_items(&view, dtype)
+        fi_dist_init(&dist, seed, stream, fkind, <fi_dtype>dtype, a, b, c)
 
         # Row-major logical strides of the global shape; the box's origin index.
         region.ndim = ndim if ndim > 0 else 1
@@ -138,6 +149,47 @@ def eval_math(str fn, object x):
         PyBuffer_Release(&xin)
         PyBuffer_Release(&yout)
     return y
+
+
+cdef fi_dtype narrow_code(str dtype) except *:
+    code = DTYPES.get(dtype, (None,))[0]
+    if code != FI_BFLOAT16 and code != FI_FLOAT16:
+        raise ValueError(f"{dtype!r} is not a narrow dtype: bfloat16 or float16")
+    return <fi_dtype>code
+
+
+def round_narrow(object x, str dtype):
+    """The float32 array x rounded to `dtype` ("bfloat16" or "float16") as the
+    current path's fills round, as a new uint16 array of the bits."""
+    x = np.ascontiguousarray(x)
+    if x.dtype != np.float32:
+        raise TypeError("round_narrow takes a float32 array")
+    cdef fi_dtype code = narrow_code(dtype)
+    bits = np.empty(x.shape, np.uint16)
+    cdef const float[::1] xin = x.reshape(-1)
+    cdef uint16_t[::1] out = bits.reshape(-1)
+    cdef size_t n = x.size
+    if n > 0:
+        with nogil:
+            fi_round_narrow(code, &xin[0], &out[0], n)
+    return bits
+
+
+def round_select(str how):
+    """"hardware" (the default) or "integer": how later fills round to narrow dtypes."""
+    if fi_round_select(how.encode()) != 0:
+        raise ValueError(f"rounding must be 'hardware' or 'integer', got {how!r}")
+
+
+def round_current(str dtype):
+    """How the current path rounds to `dtype` now: "integer", or the CPUID name of
+    the instructions it uses ("f16c", "avx512f", "avx512_bf16")."""
+    return fi_round_current(narrow_code(dtype)).decode()
+
+
+def max_threads():
+    """The most threads a fill runs on (the CPUs of this machine); more are clamped."""
+    return fi_max_threads()
 
 
 def simd_current():

@@ -5,29 +5,32 @@ NumPy array whose plan was seen before is kept short: the plan (the scheme's
 distribution for this shape, dtype and parameters) is cached, and the buffer
 checks are left to the binding, with the slow, explanatory checks run only
 when the binding refuses the buffer.
+
+fill() takes whatever the user passed and finds the dtype from it; fill_as()
+is for fastinit's own modules, which hold raw bytes and name the dtype. Both
+end in _write.
 """
 import numpy as np
 
-from . import _buffers, _engine, schemes
+from . import _buffers, _dtypes, _engine, schemes
 from .orthogonal import orthogonal
 
 ENGINE_KINDS = ("uniform", "normal", "truncated_normal")
-_FLOAT32, _FLOAT64 = np.dtype(np.float32), np.dtype(np.float64)
-_plans: dict = {}  # (scheme, params, dtype, shape) -> Plan
+_plans: dict = {}  # (scheme, dtype code, shape, params) -> Plan
 _MAX_PLANS = 4096
 
 
 def plan(scheme, params, dtype, shape):
     """schemes.plan, remembered for the next call with the same arguments."""
     # The types are part of the key so that truncated=1 is not taken for truncated=True.
-    key = ((scheme, dtype.num, shape, *params.items(), *map(type, params.values())) if params
-           else (scheme, dtype.num, shape))
+    key = ((scheme, dtype.code, shape, *params.items(), *map(type, params.values())) if params
+           else (scheme, dtype.code, shape))
     try:
         found = _plans.get(key)
     except TypeError:  # an unhashable parameter: let the scheme say what is wrong with it
-        return schemes.plan(scheme, params, dtype.type, shape)
+        return schemes.plan(scheme, params, dtype, shape)
     if found is None:
-        found = schemes.plan(scheme, params, dtype.type, shape)
+        found = schemes.plan(scheme, params, dtype, shape)
         if len(_plans) >= _MAX_PLANS:
             _plans.clear()
         _plans[key] = found
@@ -41,31 +44,100 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     once the call has been accepted (so a refused call uses up no stream).
     """
     arr = array
-    if type(arr) is not np.ndarray or (arr.dtype is not _FLOAT32 and arr.dtype is not _FLOAT64):
-        arr = _buffers.writable_view(array)
+    dtype = _dtypes.NATIVE.get(arr.dtype) if type(arr) is np.ndarray else None
+    if dtype is None:
+        arr, dtype = _buffers.writable_view(array)
+    _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, array)
+    return array
+
+
+def fill_as(out, dtype, scheme, params, seed, stream, threads, global_shape, origin):
+    """Fills the NumPy array `out` as an array of `dtype`, whatever its own, and returns it.
+
+    The way for fastinit's own modules to fill memory they hold as raw bytes, with
+    no NumPy dtype for what it holds: a checkpoint writer fills np.uint16 chunks
+    as bfloat16 without ml_dtypes. fastinit.fill finds the dtype from the object
+    it is given, then writes through the same code.
+
+    Parameters
+    ----------
+    out : np.ndarray
+        Writable, any layout, with items of `dtype`'s size in native byte order.
+        Its bytes are written as `dtype`; the values are those fastinit.fill
+        writes into an array of `dtype`.
+    dtype : str or anything _dtypes.lookup takes
+        "float32", "float64", "bfloat16" or "float16".
+    scheme : str
+    params : dict
+        The scheme's parameters, as fastinit.fill takes them as keywords.
+    seed : int
+        In [0, 2**64), already checked (_streams.check_seed).
+    stream : int or iterator
+        In [0, 2**64) (_streams.stream_id), or an iterator giving a fresh one.
+    threads : int
+        At least 1 (_threads.resolve).
+    global_shape, origin : tuple of int or None
+        As fastinit.fill: `out` is that box of the whole tensor; both None for
+        the whole tensor.
+
+    Raises
+    ------
+    TypeError
+        For a dtype fastinit does not write, or an `out` that is not a NumPy
+        array of items of its size in native byte order.
+    ValueError
+        For a read-only `out`, and for bad scheme parameters or regions, as
+        fastinit.fill. Nothing is written then.
+    """
+    dtype = _dtypes.lookup(dtype)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"fill_as fills NumPy arrays; got {type(out).__name__}")
+    if out.dtype.itemsize != dtype.itemsize or not out.dtype.isnative:
+        raise TypeError(f"fill_as: a {dtype.name} fill needs items of {dtype.itemsize} bytes "
+                        f"in native byte order; got dtype {out.dtype.str}")
+    if not out.flags.writeable:
+        raise ValueError("fill_as: out is read-only")
+    _write(out, dtype, scheme, params, seed, stream, threads, global_shape, origin, None)
+    return out
+
+
+def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, source):
+    """Writes arr as an array of the _dtypes row dtype. source: what the user passed
+    to fill, which _buffers.writable_view explains a refusal of; None if arr was
+    checked already (fill_as)."""
     shape = arr.shape
     whole = global_shape is None and origin is None
     if not whole:
         global_shape, origin = _buffers.check_region(shape, global_shape, origin)
-    kind, args = plan(scheme, params, arr.dtype, shape if whole else global_shape)
+    kind, args = plan(scheme, params, dtype, shape if whole else global_shape)
     # The dtype is checked by now, not yet whether arr may be written: the binding
     # checks that, but a fresh stream must not be used up, nor NumPy write, first.
     if (type(stream) is not int or kind not in ENGINE_KINDS) and not arr.flags.writeable:
-        _buffers.writable_view(array)  # raises the error that says what to do
+        _buffers.writable_view(source)  # raises the error that says what to do
     if type(stream) is not int:
         stream = next(stream)
+    if dtype.narrow:  # written as its bits: NumPy may have no dtype for it (bfloat16)
+        arr = arr.view(dtype.bits)
     if kind in ENGINE_KINDS:
         try:
-            _engine.fill_buffer(arr, kind, *args, seed, stream, global_shape, origin, threads)
+            _engine.fill_buffer(arr, dtype.code, kind, *args, seed, stream, global_shape, origin,
+                                threads)
         except (BufferError, ValueError, TypeError):
-            _buffers.writable_view(array)  # raises the error that says what to do
+            if source is not None:
+                _buffers.writable_view(source)  # raises the error that says what to do
             raise
-        return array
+        return
     if kind == "constant":
-        arr[...] = args[0]
+        values = np.float64(args[0])  # already in the dtype drawn
     elif whole:
-        arr[...] = orthogonal(shape, *args, seed, stream, threads)
-    elif arr.size:  # an empty region takes nothing from Q: skip computing it
+        values = orthogonal(shape, *args, seed, stream, threads)
+    elif not arr.size:  # an empty region takes nothing from Q: skip computing it
+        return
+    else:
         box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
-        arr[...] = orthogonal(global_shape, *args, seed, stream, threads)[box]
-    return array
+        values = orthogonal(global_shape, *args, seed, stream, threads)[box]
+    # float64 -> the float dtype drawn -> a narrow one, each rounded once; written as
+    # bits, since arr may hold raw bytes (fill_as)
+    values = np.asarray(values, dtype.draws)
+    arr.view(dtype.bits)[...] = (_engine.round_narrow(values, dtype.name) if dtype.narrow
+                                 else values.view(dtype.bits))

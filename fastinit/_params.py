@@ -1,8 +1,9 @@
-"""Scheme parameters: checked, then rounded to the target dtype as STREAM.md says.
+"""Scheme parameters: checked, then rounded to the target dtype as docs/stream.md says.
 
-The C core takes each parameter already rounded once to float32 or float64;
+The C core takes each parameter already rounded once to float32 or float64
+(the dtype that the array's dtype draws: float32 for bfloat16 and float16);
 doing it here, in exact rational arithmetic, keeps the C side free of
-double-rounding questions.
+double-rounding questions. `dtype` below is anything _dtypes.lookup takes.
 """
 import math
 import operator
@@ -10,11 +11,14 @@ from fractions import Fraction
 
 import numpy as np
 
+from . import _dtypes
+
 
 def round_to(q, dtype):
-    """The float of `dtype` nearest to the rational q (ties to even), as a Python float."""
+    """The float nearest to the rational q (ties to even) in the dtype that dtype's
+    parameters are rounded to (float32 or float64), as a Python float."""
     x = float(q)  # correctly rounded to float64
-    if dtype == np.float64:
+    if _dtypes.lookup(dtype).params == "float64":
         return x
     with np.errstate(over="ignore"):
         f = np.float32(x)
@@ -82,14 +86,16 @@ def choice(name, value, choices):
 
 def _fits(name, value, dtype):
     if not math.isfinite(value):
-        raise ValueError(f"{name} = {value!r} overflows {np.dtype(dtype).name}; "
+        raise ValueError(f"{name} = {value!r} overflows {_dtypes.lookup(dtype).params}; "
                          f"use smaller parameters or float64")
     return value
 
 
 def constant(value, dtype):
-    """value in dtype, refused if it is not a finite number there."""
-    return _fits("value", round_to(Fraction(finite("value", value)), dtype), dtype)
+    """value in dtype, refused if it is not a finite number there. A zero keeps its
+    sign, as NumPy's np.full does (a Fraction has none)."""
+    v = finite("value", value)
+    return _fits("value", round_to(Fraction(v), dtype) if v != 0 else v, dtype)
 
 
 def uniform(low, high, dtype):
@@ -107,8 +113,8 @@ def normal(mean, std, dtype):
     mean, std = finite("mean", mean), positive("std", std)
     rounded = _fits("std", round_to(Fraction(std), dtype), dtype)
     if rounded == 0:
-        raise ValueError(f"std = {std!r} is 0 in {np.dtype(dtype).name}; use a larger std "
-                         f"or float64")
+        raise ValueError(f"std = {std!r} is 0 in {_dtypes.lookup(dtype).params}; use a larger "
+                         f"std or float64")
     return _fits("mean", round_to(Fraction(mean), dtype), dtype), rounded
 
 

@@ -1,6 +1,6 @@
 """Seeds and streams: the (seed, stream) pair that names a sequence of values.
 
-STREAM.md fixes both as integers in [0, 2**64); a stream given as a string is
+docs/stream.md fixes both as integers in [0, 2**64); a stream given as a string is
 the little-endian integer of its 8-byte BLAKE2b digest, so a tensor's values
 depend on its name, not on the order in which a model's layers are built.
 """

@@ -1,10 +1,15 @@
 """How many threads a fill uses: `threads=` per call, else FASTINIT_NUM_THREADS,
-else the CPUs this process may run on. Values never depend on it."""
+else the CPUs this process may run on. Values never depend on it.
+
+A count above the number of CPUs of the machine (_engine.max_threads(), which the
+C core applies to every fill) is clamped to it, not refused: more threads than CPUs
+cannot fill faster, and since the values are the same on any number of threads,
+a script written for a large machine runs unchanged on a small one."""
 import os
 
 import numpy as np
 
-MAX_THREADS = 1024  # the C pool's limit
+from . import _engine
 
 
 def _from_environment():
@@ -16,22 +21,22 @@ def _from_environment():
             n = 0
         if n < 1:
             raise ValueError(f"FASTINIT_NUM_THREADS must be a positive integer, got {env!r}")
-        return min(n, MAX_THREADS)
+        return min(n, _engine.max_threads())
     try:
-        return len(os.sched_getaffinity(0))
+        return min(len(os.sched_getaffinity(0)), _engine.max_threads())
     except AttributeError:
-        return os.cpu_count() or 1
+        return _engine.max_threads()
 
 
 DEFAULT = _from_environment()
 
 
 def resolve(threads):
-    """`threads` checked, or the default for None."""
+    """`threads` checked, or the default for None; clamped to _engine.max_threads()."""
     if threads is None:
         return DEFAULT
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
         raise TypeError(f"threads must be a positive int or None, got {threads!r}")
     if threads < 1:
         raise ValueError(f"threads must be >= 1, got {threads}")
-    return int(min(threads, MAX_THREADS))
+    return int(min(threads, _engine.max_threads()))

@@ -3,10 +3,13 @@
 Seeds, streams and shapes are checked with operator.index at run time, so any
 int-like (a NumPy integer too) is accepted; the annotations say the same.
 """
-from typing import Sequence, SupportsIndex, TypeVar, Union
+from typing import Any, Sequence, SupportsIndex, TypeVar, Union
 
 Seed = SupportsIndex                                    # an int in [0, 2**64)
 Stream = Union[SupportsIndex, str]                      # a number, or a name hashed to one
 Shape = Union[SupportsIndex, Sequence[SupportsIndex]]
 Region = Sequence[SupportsIndex]                        # global_shape=, origin=
 ArrayT = TypeVar("ArrayT")                              # fill returns the object it was given
+# "float32", "float64", "bfloat16", "float16", a NumPy dtype or type, ml_dtypes.bfloat16 or a
+# torch dtype (checked at run time by fastinit._dtypes.lookup)
+DTypeLike = Any

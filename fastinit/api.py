@@ -6,8 +6,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _engine, _fill, _streams, _threads, generator
-from ._typing import ArrayT, Region, Seed, Shape, Stream
+from . import _dtypes, _engine, _fill, _streams, _threads, generator
+from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 from ._version import __version__
 
 RAW_WORDS = 1 << 66  # raw words per (seed, stream)
@@ -27,11 +27,13 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
 
     Parameters
     ----------
-    array : float32 or float64 array
+    array : float32, float64, bfloat16 or float16 array
         A NumPy array or anything NumPy can view without a copy (np.memmap,
         array.array, a CPU torch.Tensor), in any memory layout: values depend
         only on each element's logical (row-major) index. The same object is
-        returned; nothing is copied.
+        returned; nothing is copied. bfloat16: a torch.bfloat16 tensor or a
+        NumPy array of ml_dtypes.bfloat16. A bfloat16 or float16 value is the
+        float32 value of the same element rounded to nearest, ties to even.
     scheme : str
         A scheme name (case-insensitive): "glorot_uniform", "he_normal",
         "orthogonal", "zeros", ... (the table in fastinit.schemes and the README).
@@ -43,7 +45,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         is hashed. Default with a seed: 0.
     threads : int, optional
         Threads to use; default: FASTINIT_NUM_THREADS, else the CPUs this
-        process may run on. The values never depend on it.
+        process may run on. More than the CPUs of the machine are clamped to
+        that number (``get_config()["max_threads"]``). The values never depend
+        on it.
     global_shape, origin : tuple of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
@@ -64,14 +68,19 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
                       global_shape, origin)
 
 
-def sample(shape: Shape, scheme: str, *, dtype: npt.DTypeLike = np.float32,
+def sample(shape: Shape, scheme: str, *, dtype: DTypeLike = np.float32,
            seed: Seed | None = None, stream: Stream | None = None, threads: int | None = None,
            global_shape: Region | None = None, origin: Region | None = None,
-           **params: Any) -> npt.NDArray[np.floating[Any]]:
-    """A new array of `shape` and `dtype` (float32 or float64) filled with `scheme`;
-    the arguments are those of fill.
+           **params: Any) -> npt.NDArray[Any]:
+    """A new array of `shape` and `dtype` filled with `scheme`; the other arguments
+    are those of fill.
+
+    dtype is "float32" (default), "float64", "bfloat16" or "float16", as a name,
+    a NumPy dtype or type, ml_dtypes.bfloat16 or a torch dtype. A bfloat16 array
+    has ml_dtypes' dtype (ImportError without ml_dtypes).
 
     >>> w = fastinit.sample((784, 256), "glorot_uniform", seed=0)
+    >>> e = fastinit.sample((32000, 4096), "normal", std=0.02, dtype="bfloat16", seed=0)
     """
     return fill(generator.new_array(shape, dtype), scheme, seed=seed, stream=stream,
                 threads=threads, global_shape=global_shape, origin=origin, **params)
@@ -81,7 +90,7 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
                start: int = 0) -> npt.NDArray[np.uint32]:
     """Raw 32-bit words start, ..., start + count - 1 of (seed, stream), as uint32.
 
-    Word w is word w % 4 of Philox4x32-10 block w // 4 (see STREAM.md).
+    Word w is word w % 4 of Philox4x32-10 block w // 4 (see docs/stream.md).
     """
     count = _streams.as_int(count, "count", RAW_WORDS + 1, "2**66]")
     start = _streams.as_int(start, "start", RAW_WORDS, "2**66")
@@ -92,11 +101,16 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
 
 
 def get_config() -> dict[str, Any]:
-    """How fastinit runs here: versions, SIMD path in use and available, default threads."""
+    """How fastinit runs here: versions, SIMD path in use and available, how that path
+    rounds to bfloat16 and float16 ("integer", or the CPU instructions it uses: the
+    same bits either way), default and most threads."""
     return {
         "version": __version__,
         "stream_version": _engine.STREAM_VERSION,
         "simd": _engine.simd_current(),
         "simd_available": _engine.simd_available(),
+        "rounding": {d.name: _engine.round_current(d.name)
+                     for d in _dtypes.BY_NAME.values() if d.narrow},
         "threads": _threads.DEFAULT,
+        "max_threads": _engine.max_threads(),
     }

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _fill, _streams, _threads
-from ._typing import ArrayT, Region, Seed, Shape, Stream
+from . import _dtypes, _fill, _streams, _threads
+from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 
 
 class Generator:
@@ -21,7 +21,7 @@ class Generator:
         Without one, 64 bits of OS entropy; `.seed` tells which, so that a
         run can be repeated.
 
-    Each fill reads one stream of the seed (STREAM.md). With ``name=`` the
+    Each fill reads one stream of the seed (docs/stream.md). With ``name=`` the
     stream is that name (a str is hashed, an int is used as it is), so a
     tensor's values depend on its name, not on the order in which a model's
     layers are built; a sharded fill must name its stream so that every shard
@@ -61,25 +61,18 @@ class Generator:
         return _fill.fill(array, scheme, params, self._seed, self._stream(name),
                           _threads.resolve(threads), global_shape, origin)
 
-    def sample(self, shape: Shape, scheme: str, *, dtype: npt.DTypeLike = np.float32,
+    def sample(self, shape: Shape, scheme: str, *, dtype: DTypeLike = np.float32,
                name: Stream | None = None, threads: int | None = None,
                global_shape: Region | None = None, origin: Region | None = None,
-               **params: Any) -> npt.NDArray[np.floating[Any]]:
-        """A new array of `shape` and `dtype` (float32 or float64) filled with `scheme`."""
+               **params: Any) -> npt.NDArray[Any]:
+        """A new array of `shape` and `dtype` filled with `scheme`; see fastinit.sample."""
         return self.fill(new_array(shape, dtype), scheme, name=name, threads=threads,
                          global_shape=global_shape, origin=origin, **params)
 
 
 def new_array(shape, dtype):
-    """np.empty(shape, dtype), for float32 or float64 only."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}") from None
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise TypeError(f"fastinit samples float32 or float64; got dtype {dt}. Sample one of "
-                        f"those, then cast a copy with .astype() if you need another type.")
-    return np.empty(shape, dt)
+    """np.empty(shape, dtype) for a dtype fastinit writes (bfloat16: ml_dtypes')."""
+    return np.empty(shape, _dtypes.lookup(dtype).numpy())
 
 
 # The generator behind calls that give no seed: OS entropy until fastinit.seed(n).

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from . import _engine
+from . import _dtypes, _engine
 
 
 def matrix_shape(shape, layout):
@@ -31,7 +31,8 @@ def orthogonal(shape, layout, gain, seed, stream, threads):
     tall = (max(rows, cols), min(rows, cols))
     draw = np.empty(tall, np.float64)
     if draw.size:
-        _engine.fill_buffer(draw, "normal", 0.0, 1.0, 0.0, seed, stream, tall, (0, 0), threads)
+        _engine.fill_buffer(draw, _dtypes.FLOAT64.code, "normal", 0.0, 1.0, 0.0, seed, stream,
+                            tall, (0, 0), threads)
     q, r = np.linalg.qr(draw)
     # Without this, Q is biased by LAPACK's sign convention; with it, Q is Haar
     # distributed (Mezzadri 2007). A zero on R's diagonal keeps its column as is.

@@ -6,7 +6,7 @@
  *   fi_erff  (float)fi_erf((double)x).
  *
  * Measured max error: erf 0.87 ulp, erff 0.50 ulp (dense random + hard points
- * vs mpmath); the stream needs it within 4 ulp (../shared/STREAM.md).
+ * vs mpmath); the stream needs it within 4 ulp (docs/stream.md).
  * Only IEEE + - * / and bit operations: the same bits on every CPU. */
 #ifndef FASTINIT_ERF_SCALAR_H
 #define FASTINIT_ERF_SCALAR_H

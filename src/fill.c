@@ -3,6 +3,8 @@
  * The work is the box's elements in row-major box order; a thread takes a
  * contiguous slice of it and walks it row by row. A row is a run of
  * consecutive logical indices, which the kernels fill in one call. */
+#include "baseline.h"
+
 #include <string.h>
 
 #include "erf_scalar.h"
@@ -17,10 +19,18 @@
 #define FI_PARTS_PER_THREAD 4
 #define FI_MIN_PER_PART (UINT64_C(1) << 15)
 
+/* A float32 or float64 Philox block is 16 bytes of values: 4 or 2 of them. */
+const fi_dtype_info fi_dtypes[FI_NDTYPES] = {
+    [FI_FLOAT32] = {"float32", 4, 4, FI_FLOAT32},
+    [FI_FLOAT64] = {"float64", 8, 2, FI_FLOAT64},
+    [FI_BFLOAT16] = {"bfloat16", 2, 4, FI_FLOAT32},
+    [FI_FLOAT16] = {"float16", 2, 4, FI_FLOAT32},
+};
+
 int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dtype dtype,
                  double a, double b, double c)
 {
-    if ((unsigned)kind > FI_TRUNCATED_NORMAL || (unsigned)dtype > FI_FLOAT64)
+    if ((unsigned)kind > FI_TRUNCATED_NORMAL || (unsigned)dtype >= FI_NDTYPES)
         return -1;
     memset(d, 0, sizeof *d);
     d->key[0] = (uint32_t)seed;
@@ -32,8 +42,8 @@ int fi_dist_init(fi_dist *d, uint64_t seed, uint64_t stream, fi_kind kind, fi_dt
     d->a = a;
     d->b = b;
     d->c = c;
-    if (kind == FI_TRUNCATED_NORMAL) {  /* erf(c / sqrt 2), in the target precision */
-        if (dtype == FI_FLOAT32)
+    if (kind == FI_TRUNCATED_NORMAL) {  /* erf(c / sqrt 2), in the precision drawn */
+        if (fi_dtypes[dtype].draws == FI_FLOAT32)
             d->erf_c = fi_erff((float)c / 1.41421356237309504880f);
         else
             d->erf_c = fi_erf(c / 1.41421356237309504880);
@@ -131,8 +141,8 @@ static int threads_for(uint64_t n, int threads)
         useful = 1;
     if (threads < 1)
         threads = 1;
-    if (threads > FI_MAX_THREADS)
-        threads = FI_MAX_THREADS;
+    if (threads > fi_max_threads())
+        threads = fi_max_threads();
     return useful < (uint64_t)threads ? (int)useful : threads;
 }
 
@@ -163,12 +173,13 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
     /* From FI_STREAM_MIN_BYTES on, a fill bypasses the caches: the data could
      * not stay in them anyway, and bypassing skips reading each line in before
      * overwriting it. Below it, the data stays in cache for its next reader. */
-    const uint64_t bytes = fi_region_size(r) * (d->dtype == FI_FLOAT32 ? 4u : 8u);
+    const fi_dtype_info *dtype = &fi_dtypes[d->dtype];
+    const uint64_t bytes = fi_region_size(r) * dtype->size;
     /* Prepared once, here, for every row of every thread. */
     const fi_kernels *kernels = fi_kernels_current();
     fi_kernel_ctx kernel;
     kernels->prepare_fill(d, &kernel);
-    fill_job job = {&kernel, kernels->run, &merged, fi_per_block(d), begin, end,
+    fill_job job = {&kernel, kernels->run, &merged, dtype->per_block, begin, end,
                     bytes >= FI_STREAM_MIN_BYTES ? FI_RUN_STREAM : 0u};
     pool_split(end - begin, threads, fill_part, &job);
 }
@@ -218,6 +229,8 @@ int fi_eval_math(const char *fn, fi_dtype dtype, const void *in, void *out, size
     static const struct { const char *name; fi_math fn; } vector_fns[] = {
         {"log", FI_MATH_LOG}, {"sin", FI_MATH_SIN}, {"cos", FI_MATH_COS},
         {"erfinv", FI_MATH_ERFINV}};
+    if (dtype != FI_FLOAT32 && dtype != FI_FLOAT64)
+        return -1;
     if (strcmp(fn, "erf") == 0) {
         for (size_t i = 0; i < n; i++) {
             if (dtype == FI_FLOAT32)
@@ -234,4 +247,20 @@ int fi_eval_math(const char *fn, fi_dtype dtype, const void *in, void *out, size
         }
     }
     return -1;
+}
+
+int fi_round_narrow(fi_dtype dtype, const float *in, uint16_t *out, size_t n)
+{
+    if (dtype != FI_BFLOAT16 && dtype != FI_FLOAT16)
+        return -1;
+    fi_kernels_current()->round(dtype, in, out, n);
+    return 0;
+}
+
+const char *fi_round_current(fi_dtype dtype)
+{
+    if (dtype != FI_BFLOAT16 && dtype != FI_FLOAT16)
+        return NULL;
+    const char *hardware = fi_kernels_current()->hardware(dtype);
+    return hardware != NULL ? hardware : "integer";
 }

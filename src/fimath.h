@@ -34,10 +34,10 @@
  *
  * erf is needed once per fill, in double, and lives in erf_scalar.h.
  *
- * Ranges: fi_logf (0, 1] (stream range [2^-25, 1-2^-25]), fi_log (0, 1]
- * (stream range [2^-54, 1-2^-54]), subnormals included; both also work for
- * larger x (fi_logf x < 2^103, fi_log x < 2^969), but not for 0, negatives,
- * inf or NaN.
+ * Ranges: fi_logf (0, 1] (stream range [2^-25, 1], 1 included: u rounds to 1
+ * for the largest k, docs/stream.md), fi_log (0, 1] (stream range [2^-54, 1]),
+ * subnormals included; both also work for larger x (fi_logf x < 2^103, fi_log
+ * x < 2^969), but not for 0, negatives, inf or NaN.
  * fi_sincosf/fi_sincos: t in [0, 2*pi].  fi_erfinvf/fi_erfinv: y in (-1, 1).
  */
 #ifndef FASTINIT_FIMATH_H

@@ -33,25 +33,35 @@ typedef void (*fi_run_fn)(const fi_kernel_ctx *k, uint64_t block, unsigned offse
 typedef enum { FI_MATH_LOG, FI_MATH_SIN, FI_MATH_COS, FI_MATH_ERFINV } fi_math;
 typedef void (*fi_math_fn)(fi_math fn, fi_dtype dtype, const void *in, void *out, size_t n);
 
+/* The path's rounding of n float32 values to a narrow dtype, the one its
+ * fills use now (see fi_round_narrow). */
+typedef void (*fi_round_fn)(fi_dtype dtype, const float *in, uint16_t *out, size_t n);
+/* The CPUID name of the instructions the path rounds to dtype with now, or
+ * NULL where it rounds in integers. */
+typedef const char *(*fi_hardware_fn)(fi_dtype dtype);
+
 typedef struct {
     const char *name;
     fi_prepare_fn prepare_fill;  /* d->kind and d->dtype values */
     fi_prepare_fn prepare_raw;   /* raw 32-bit words of d's key and stream */
     fi_run_fn run;
     fi_math_fn math;
+    fi_round_fn round;
+    fi_hardware_fn hardware;
 } fi_kernels;
 
 extern const fi_kernels fi_kernels_portable;
 extern const fi_kernels fi_kernels_avx2;
 extern const fi_kernels fi_kernels_avx512;
 
-/* Elements of d's dtype that one Philox block yields (4 for float32, 2 for float64). */
-static inline unsigned fi_per_block(const fi_dist *d)
-{
-    return d->dtype == FI_FLOAT32 ? 4u : 2u;
-}
-
 /* The kernels of the path in use (set once at import, or by fi_simd_select). */
 const fi_kernels *fi_kernels_current(void);
+
+/* CPU features that no path requires but some use where present: conversion
+ * instructions for rounding to narrow dtypes (dispatch.c reads CPUID). */
+enum { FI_CPU_F16C = 1u << 0, FI_CPU_AVX512_BF16 = 1u << 1 };
+unsigned fi_cpu_features(void);
+/* 0 after fi_round_select("integer"): kernels must not use those instructions. */
+int fi_round_hardware_allowed(void);
 
 #endif

@@ -5,11 +5,13 @@
  * the same order on every path, so every path writes the same bits; paths
  * differ only in how many lanes a vector has and how they are stored.
  *
- * Element formulas: ../shared/STREAM.md, "From bits to numbers". */
+ * Element formulas: docs/stream.md, "From bits to numbers"; narrow
+ * dtypes: "Narrow formats" (the float32 values, rounded as they are stored). */
 #include <string.h>
 
 #include "fimath.h"
 #include "kernels.h"
+#include "narrow.h"
 #include "philox_lanes.h"
 
 #define FI_CAT_(a, b) a##b
@@ -22,11 +24,12 @@
 #define FI_SQRT2_F 1.41421356237309504880f
 #define FI_SQRT2_D 1.41421356237309504880
 
-#define STEP_BYTES (FI_STEP_VECS * FI_VBYTES)
 /* A step writes the elements of nvecs vectors of Philox words from block0
- * on, in logical order, to dst: FI_STEP_VECS vectors (STEP_BYTES bytes,
- * FI_VBYTES-aligned if streaming) for the bulk of a run, SMALL_VECS for its
- * ends and for strided output, so that a short row costs little. */
+ * on, in logical order, to dst: FI_STEP_VECS vectors for the bulk of a run
+ * (dst FI_VBYTES-aligned if streaming), SMALL_VECS for its ends and for
+ * strided output, so that a short row costs little. The elements take as
+ * many bytes as the words (float32, float64, raw words) or half as many
+ * (bfloat16, float16), at most SMALL_BYTES for a small step. */
 #define SMALL_VECS 2
 #define SMALL_BYTES (SMALL_VECS * FI_VBYTES)
 struct kernel_ctx;
@@ -41,6 +44,8 @@ typedef struct kernel_ctx {
     double scale_d;         /* uniform: half 2^-53 */
     step_fn step, small_step;
     unsigned size, per_block;  /* bytes per element, elements per block */
+    int hardware;              /* narrow dtypes: round with conversion instructions */
+    int subnormals;            /* some value may be a float32 subnormal */
 } kernel_ctx;
 
 _Static_assert(sizeof(kernel_ctx) <= FI_KERNEL_CTX_BYTES && _Alignof(kernel_ctx) <= 64,
@@ -59,6 +64,8 @@ static void ctx_init(kernel_ctx *c, const fi_dist *d)
     c->ed = d->erf_c;
     c->scale_f = c->bf * 0x1p-24f;
     c->scale_d = c->bd * 0x1p-53;
+    c->hardware = 0;
+    c->subnormals = 1;
 }
 
 /* m = 2k + 1 - 2^24 for k = x >> 8, as a float (exact). The arithmetic shift
@@ -106,13 +113,64 @@ FI_INLINE vu64 raw64(vu32 reversed_words)
 /* Stores a step's vectors. Kept apart from the arithmetic: dst is a char *,
  * which may alias anything, so a store in the middle would keep the compiler
  * from interleaving the independent vectors' arithmetic across it. */
-FI_INLINE void put(char *dst, const vu32 y[FI_STEP_VECS], int streaming, const int nvecs)
+FI_INLINE void put(char *dst, const vu32 *y, int streaming, const int nvecs)
 {
     for (int v = 0; v < nvecs; v++) {
         if (streaming)
             v_stream(dst + v * FI_VBYTES, y[v]);
         else
             v_store(dst + v * FI_VBYTES, y[v]);
+    }
+}
+
+/* How a float32 step stores its values: as they are, or rounded to a narrow
+ * dtype, in integers (narrow.h) or, if the fill's hardware flag is set, by
+ * the path's conversion instructions. Steps check that flag once each: a
+ * branch that always goes the same way costs less than compiling every
+ * kernel twice more. */
+enum { OUT_F32, OUT_BF16, OUT_F16, OUTS };
+
+/* The step's float32 values y (as bits) rounded to the narrow dtype of out:
+ * twice as many lanes per vector, so h gets half as many vectors. */
+FI_INLINE void narrow(const vu32 *y, vu32 *h, const int nvecs, const int out, int hardware,
+                      int subnormals)
+{
+#ifdef FI_HW_BF16
+    /* The instruction flushes subnormals (only tiny parameters give them) to
+     * zero: a step with one rounds in integers. */
+    if (out == OUT_BF16 && hardware && !(subnormals && v_any_subnormal_f(y, nvecs))) {
+        for (int v = 0; v < nvecs; v += 2)
+            h[v / 2] = v_bf16_hw((vf)y[v], (vf)y[v + 1]);
+        return;
+    }
+#endif
+#ifdef FI_HW_F16
+    if (out == OUT_F16 && hardware) {
+        for (int v = 0; v < nvecs; v += 2)
+            h[v / 2] = v_f16_hw((vf)y[v], (vf)y[v + 1]);
+        return;
+    }
+#endif
+    (void)hardware;
+    (void)subnormals;
+    for (int v = 0; v < nvecs; v += 2) {
+        if (out == OUT_F16)
+            h[v / 2] = v_pack_lo16(f16_in_low_half((vf)y[v]), f16_in_low_half((vf)y[v + 1]));
+        else
+            h[v / 2] = v_pack_hi16(bf16_in_high_half((vf)y[v]),
+                                   bf16_in_high_half((vf)y[v + 1]));
+    }
+}
+
+FI_INLINE void put_f32(const kernel_ctx *c, char *dst, const vu32 *y, int streaming,
+                       const int nvecs, const int out)
+{
+    if (out == OUT_F32) {
+        put(dst, y, streaming, nvecs);
+    } else {
+        vu32 h[FI_STEP_VECS / 2];
+        narrow(y, h, nvecs, out, c->hardware, c->subnormals);
+        put(dst, h, streaming, nvecs / 2);
     }
 }
 
@@ -124,7 +182,7 @@ FI_INLINE void raw(const kernel_ctx *c, uint64_t block0, char *dst, int streamin
     put(dst, x, streaming, nvecs);
 }
 
-/* value = mid + half s, s = m 2^-p, as STREAM.md orders it: the general form.
+/* value = mid + half s, s = m 2^-p, as docs/stream.md orders it: the general form.
  * When half 2^-p is exact (not subnormal), half (m 2^-p) = (half 2^-p) m, the
  * same product rounded once: the scaled form saves a multiply. If also mid is
  * 0 and half is not (so no product is 0, let alone -0), adding mid changes no
@@ -141,7 +199,7 @@ static int uniform_form(double mid, double half, double scale, double two_p)
 }
 
 FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
-                           const int nvecs, const int form)
+                           const int nvecs, const int form, const int out)
 {
     const float mid = c->af, half = c->bf, scale = c->scale_f;
     vu32 x[FI_STEP_VECS];
@@ -152,7 +210,7 @@ FI_INLINE void uniform_f32(const kernel_ctx *c, uint64_t block0, char *dst, int 
              : form == UNIFORM_SCALED ? mid + scale * m : scale * m;
         x[v] = (vu32)y;
     }
-    put(dst, x, streaming, nvecs);
+    put_f32(c, dst, x, streaming, nvecs, out);
 }
 
 FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
@@ -176,9 +234,15 @@ FI_INLINE void uniform_f64(const kernel_ctx *c, uint64_t block0, char *dst, int 
     { \
         fn(c, block0, dst, streaming, nvecs, form); \
     }
-UNIFORM_FORM(uniform_f32_general, uniform_f32, UNIFORM_GENERAL)
-UNIFORM_FORM(uniform_f32_scaled, uniform_f32, UNIFORM_SCALED)
-UNIFORM_FORM(uniform_f32_centered, uniform_f32, UNIFORM_CENTERED)
+#define UNIFORM_F32_FORM(name, form) \
+    FI_INLINE void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming, \
+                        const int nvecs, const int out) \
+    { \
+        uniform_f32(c, block0, dst, streaming, nvecs, form, out); \
+    }
+UNIFORM_F32_FORM(uniform_f32_general, UNIFORM_GENERAL)
+UNIFORM_F32_FORM(uniform_f32_scaled, UNIFORM_SCALED)
+UNIFORM_F32_FORM(uniform_f32_centered, UNIFORM_CENTERED)
 UNIFORM_FORM(uniform_f64_general, uniform_f64, UNIFORM_GENERAL)
 UNIFORM_FORM(uniform_f64_scaled, uniform_f64, UNIFORM_SCALED)
 UNIFORM_FORM(uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
@@ -188,7 +252,7 @@ UNIFORM_FORM(uniform_f64_centered, uniform_f64, UNIFORM_CENTERED)
  * into two vectors lets each lane compute one pair, log and sqrt on one
  * vector, sin and cos on the other, instead of both on every lane. */
 FI_INLINE void normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
-                          const int nvecs)
+                          const int nvecs, const int out)
 {
     const float mean = c->af, std = c->bf;
     vu32 x[FI_STEP_VECS];
@@ -207,7 +271,7 @@ FI_INLINE void normal_f32(const kernel_ctx *c, uint64_t block0, char *dst, int s
         x[v] = (vu32)even;
         x[v + 1] = (vu32)odd;
     }
-    put(dst, x, streaming, nvecs);
+    put_f32(c, dst, x, streaming, nvecs, out);
 }
 
 FI_INLINE void normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int streaming,
@@ -236,7 +300,7 @@ FI_INLINE void normal_f64(const kernel_ctx *c, uint64_t block0, char *dst, int s
  * |z| <= bound where erfinv's last-ulp error would step over it; min and max
  * are z > bound ? bound : (z < -bound ? -bound : z) for every z. */
 FI_INLINE void truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *dst,
-                                    int streaming, const int nvecs)
+                                    int streaming, const int nvecs, const int out)
 {
     const float mean = c->af, std = c->bf, erf_c = c->ef;
     const vf bound = v_bcast_f(c->cf);
@@ -259,7 +323,7 @@ FI_INLINE void truncated_normal_f32(const kernel_ctx *c, uint64_t block0, char *
         vf z = FI_SQRT2_F * erfinvf_finish(p[v], y[v]);
         x[v] = (vu32)(mean + std * v_max_f(v_min_f(z, bound), -bound));
     }
-    put(dst, x, streaming, nvecs);
+    put_f32(c, dst, x, streaming, nvecs, out);
 }
 
 FI_INLINE void truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *dst,
@@ -322,16 +386,33 @@ FI_INLINE void truncated_normal_f64(const kernel_ctx *c, uint64_t block0, char *
     { \
         body(c, block0, dst, streaming, SMALL_VECS); \
     }
+/* The same from a float32 body, storing its values as `out` says. */
+#define STEPS_OUT(name, body, attributes, out) \
+    attributes static void name(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, FI_STEP_VECS, out); \
+    } \
+    static void name##_small(const kernel_ctx *c, uint64_t block0, char *dst, int streaming) \
+    { \
+        body(c, block0, dst, streaming, SMALL_VECS, out); \
+    }
+/* A float32 body's steps for every OUT_, and name##_outs: them, by OUT_. */
+#define STEPS_F32(name, body, attributes) \
+    STEPS_OUT(name, body, attributes, OUT_F32) \
+    STEPS_OUT(name##_bf16, body, attributes, OUT_BF16) \
+    STEPS_OUT(name##_f16, body, attributes, OUT_F16) \
+    static const step_fn name##_outs[OUTS][2] = { \
+        {name, name##_small}, {name##_bf16, name##_bf16_small}, {name##_f16, name##_f16_small}};
 STEPS(step_raw, raw, )
-STEPS(step_uniform_f32, uniform_f32_general, )
-STEPS(step_uniform_f32_scaled, uniform_f32_scaled, )
-STEPS(step_uniform_f32_centered, uniform_f32_centered, )
+STEPS_F32(step_uniform_f32, uniform_f32_general, )
+STEPS_F32(step_uniform_f32_scaled, uniform_f32_scaled, )
+STEPS_F32(step_uniform_f32_centered, uniform_f32_centered, )
 STEPS(step_uniform_f64, uniform_f64_general, )
 STEPS(step_uniform_f64_scaled, uniform_f64_scaled, )
 STEPS(step_uniform_f64_centered, uniform_f64_centered, )
-STEPS(step_normal_f32, normal_f32, FI_INTERLEAVE_CHAINS)
+STEPS_F32(step_normal_f32, normal_f32, FI_INTERLEAVE_CHAINS)
 STEPS(step_normal_f64, normal_f64, FI_INTERLEAVE_CHAINS)
-STEPS(step_truncated_normal_f32, truncated_normal_f32, FI_INTERLEAVE_CHAINS)
+STEPS_F32(step_truncated_normal_f32, truncated_normal_f32, FI_INTERLEAVE_CHAINS)
 STEPS(step_truncated_normal_f64, truncated_normal_f64, FI_INTERLEAVE_CHAINS)
 
 /* Elements first .. first + take - 1 of a small step at block, to out. */
@@ -359,8 +440,10 @@ static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_
 {
     const kernel_ctx *c = (const kernel_ctx *)k->bytes;
     const unsigned size = c->size, per_block = c->per_block;
-    const uint64_t small_len = SMALL_BYTES / size, step_len = STEP_BYTES / size;
+    const unsigned block_bytes = size * per_block;  /* 16, or 8 for a narrow dtype */
     const uint64_t small_blocks = SMALL_VECS * FI_VEC_BLOCKS;
+    const uint64_t small_len = small_blocks * per_block, step_len = FI_STEP_BLOCKS * per_block;
+    const uint64_t small_bytes = small_len * size, step_bytes = step_len * size;
 
     if (stride != (int64_t)size || (uintptr_t)out % size != 0) {
         while (n > 0) {
@@ -374,14 +457,14 @@ static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_
         return;
     }
 
-    /* Blocks are 16 bytes of output: either all of them start 16-aligned or
-     * none does, and then nothing can be streamed. */
+    /* Either every block of output starts block_bytes-aligned or none does,
+     * and then nothing can be streamed. */
     uint64_t head = (per_block - offset) % per_block;
     const uintptr_t first_block = (uintptr_t)(out + head * size);
-    const int streaming = (flags & FI_RUN_STREAM) && first_block % 16 == 0 &&
+    const int streaming = (flags & FI_RUN_STREAM) && first_block % block_bytes == 0 &&
                           n * size >= FI_STREAM_MIN_RUN;
     if (streaming)
-        head += (FI_VBYTES - first_block % FI_VBYTES) % FI_VBYTES / 16 * per_block;
+        head += (FI_VBYTES - first_block % FI_VBYTES) % FI_VBYTES / block_bytes * per_block;
     if (head > n)
         head = n;
     if (head > 0) {     /* head < FI_VBYTES bytes: one small step holds it */
@@ -390,9 +473,9 @@ static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_
         n -= head;
         block += (offset + head) / per_block;
     }
-    for (; n >= step_len; n -= step_len, out += STEP_BYTES, block += FI_STEP_BLOCKS)
+    for (; n >= step_len; n -= step_len, out += step_bytes, block += FI_STEP_BLOCKS)
         c->step(c, block, out, streaming);
-    for (; n >= small_len; n -= small_len, out += SMALL_BYTES, block += small_blocks)
+    for (; n >= small_len; n -= small_len, out += small_bytes, block += small_blocks)
         c->small_step(c, block, out, streaming);
     if (n > 0)
         small_part(c, block, 0, n, out, stride);
@@ -400,38 +483,65 @@ static void run(const fi_kernel_ctx *k, uint64_t block, unsigned offset, uint64_
         v_stream_fence();
 }
 
+/* The instructions this path rounds to dtype with, by their CPUID name, where
+ * it has some, the CPU runs them and fi_round_select allows them; else NULL. */
+static const char *hardware(fi_dtype dtype)
+{
+    if (!fi_round_hardware_allowed())
+        return NULL;
+#ifdef FI_HW_BF16
+    if (dtype == FI_BFLOAT16 && (fi_cpu_features() & FI_HW_BF16_NEEDS) == FI_HW_BF16_NEEDS)
+        return FI_HW_BF16;
+#endif
+#ifdef FI_HW_F16
+    if (dtype == FI_FLOAT16 && (fi_cpu_features() & FI_HW_F16_NEEDS) == FI_HW_F16_NEEDS)
+        return FI_HW_F16;
+#endif
+    (void)dtype;
+    return NULL;
+}
+
+/* How a float32 step stores values of dtype (OUT_). */
+static int out_of(fi_dtype dtype)
+{
+    return dtype == FI_BFLOAT16 ? OUT_BF16 : dtype == FI_FLOAT16 ? OUT_F16 : OUT_F32;
+}
+
 static void prepare_fill(const fi_dist *d, fi_kernel_ctx *k)
 {
-    static const step_fn uniform32[][2] = {
-        {step_uniform_f32, step_uniform_f32_small},
-        {step_uniform_f32_scaled, step_uniform_f32_scaled_small},
-        {step_uniform_f32_centered, step_uniform_f32_centered_small}};
+    /* float32 steps by kind (uniform by form), each by OUT_ */
+    static const step_fn (*const uniform32[])[2] = {
+        step_uniform_f32_outs, step_uniform_f32_scaled_outs, step_uniform_f32_centered_outs};
+    static const step_fn (*const others32[])[2] = {
+        0, step_normal_f32_outs, step_truncated_normal_f32_outs};
     static const step_fn uniform64[][2] = {
         {step_uniform_f64, step_uniform_f64_small},
         {step_uniform_f64_scaled, step_uniform_f64_scaled_small},
         {step_uniform_f64_centered, step_uniform_f64_centered_small}};
-    static const step_fn others32[][2] = {
-        {0, 0}, {step_normal_f32, step_normal_f32_small},
-        {step_truncated_normal_f32, step_truncated_normal_f32_small}};
     static const step_fn others64[][2] = {
         {0, 0}, {step_normal_f64, step_normal_f64_small},
         {step_truncated_normal_f64, step_truncated_normal_f64_small}};
     kernel_ctx *c = (kernel_ctx *)k->bytes;
+    const fi_dtype_info *dtype = &fi_dtypes[d->dtype];
     ctx_init(c, d);
     const step_fn *steps;
-    if (d->dtype == FI_FLOAT32) {
-        steps = d->kind == FI_UNIFORM ? uniform32[uniform_form(c->af, c->bf, c->scale_f, 0x1p24)]
-                                      : others32[d->kind];
-        c->size = sizeof(float);
-        c->per_block = 4;
+    if (dtype->draws == FI_FLOAT32) {
+        const int form = uniform_form(c->af, c->bf, c->scale_f, 0x1p24);
+        const step_fn (*outs)[2] = d->kind == FI_UNIFORM ? uniform32[form] : others32[d->kind];
+        steps = outs[out_of(d->dtype)];
+        /* A centered uniform value is scale m with |m| >= 1, never below |scale|:
+         * every symmetric uniform scheme, checked for subnormals for nothing. */
+        c->subnormals = !(d->kind == FI_UNIFORM && form == UNIFORM_CENTERED &&
+                          (c->scale_f >= 0x1p-126f || c->scale_f <= -0x1p-126f));
     } else {
         steps = d->kind == FI_UNIFORM ? uniform64[uniform_form(c->ad, c->bd, c->scale_d, 0x1p53)]
                                       : others64[d->kind];
-        c->size = sizeof(double);
-        c->per_block = 2;
     }
     c->step = steps[0];
     c->small_step = steps[1];
+    c->size = dtype->size;
+    c->per_block = dtype->per_block;
+    c->hardware = hardware(d->dtype) != NULL;
 }
 
 static void prepare_raw(const fi_dist *d, fi_kernel_ctx *k)
@@ -478,4 +588,20 @@ static void math_run(fi_math fn, fi_dtype dtype, const void *in, void *out, size
     }
 }
 
-const fi_kernels FI_KERNELS = {FI_NAME, prepare_fill, prepare_raw, run, math_run};
+/* Two vectors of inputs at a time, as a small step rounds them; the last,
+ * partial ones padded with 0. */
+static void round_run(fi_dtype dtype, const float *in, uint16_t *out, size_t n)
+{
+    const int how = out_of(dtype), hw = hardware(dtype) != NULL;
+    const size_t lanes = SMALL_VECS * FI_LANES32;
+    for (size_t i = 0; i < n; i += lanes) {
+        const size_t take = n - i < lanes ? n - i : lanes;
+        vu32 y[FI_STEP_VECS] = {{0}}, h[FI_STEP_VECS / 2];
+        memcpy(y, in + i, take * sizeof *in);
+        narrow(y, h, SMALL_VECS, how, hw, 1);
+        memcpy(out + i, h, take * sizeof *out);
+    }
+}
+
+const fi_kernels FI_KERNELS = {FI_NAME, prepare_fill, prepare_raw, run, math_run, round_run,
+                               hardware};

@@ -1,6 +1,6 @@
 /* Philox4x32-10 (Salmon et al., SC 2011), exactly as Random123 defines it.
  * These constants and the round function fix stream version 1: never change
- * them, not even for speed (see ../shared/STREAM.md). */
+ * them, not even for speed (see docs/stream.md). */
 #ifndef FASTINIT_PHILOX_H
 #define FASTINIT_PHILOX_H
 

@@ -1,5 +1,5 @@
 /* The vector API (simd_vector.h) on AVX2: 32-byte vectors. Only for files
- * compiled with #pragma GCC target("avx2") and run where dispatch.c found
+ * compiled for AVX2 (FI_TARGET_BEGIN, target.h) and run where dispatch.c found
  * AVX2 (and the OS saving YMM state). Shuffles stay inside 128-bit lanes,
  * which AVX2 does in one cheap instruction. */
 #ifndef FASTINIT_SIMD_AVX2_H
@@ -55,6 +55,28 @@ FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
 {
     *a = (vd)_mm256_unpacklo_pd((__m256d)lo, (__m256d)hi);
     *b = (vd)_mm256_unpackhi_pd((__m256d)lo, (__m256d)hi);
+}
+
+/* packus works within 128-bit halves, (a0-3, b0-3 | a4-7, b4-7); a
+ * permutation of 64-bit quarters puts them in order. */
+FI_INLINE vu32 v_pack_lo16(vu32 a, vu32 b)
+{
+    __m256i p = _mm256_packus_epi32((__m256i)a, (__m256i)b);
+    return (vu32)_mm256_permute4x64_epi64(p, 0xd8);
+}
+FI_INLINE vu32 v_pack_hi16(vu32 a, vu32 b) { return v_pack_lo16(a >> 16, b >> 16); }
+
+/* F16C's vcvtps2ph, rounding as its immediate 0 says: to nearest even, with
+ * subnormals and infinities as IEEE has them. Inline assembly, so this file
+ * needs no f16c target: dispatch.c checks the CPU has it. */
+#define FI_HW_F16 "f16c"
+#define FI_HW_F16_NEEDS FI_CPU_F16C
+FI_INLINE vu32 v_f16_hw(vf a, vf b)
+{
+    __m128i lo, hi;
+    __asm__("vcvtps2ph $0, %1, %0" : "=x"(lo) : "x"((__m256)a));
+    __asm__("vcvtps2ph $0, %1, %0" : "=x"(hi) : "x"((__m256)b));
+    return (vu32)_mm256_set_m128i(hi, lo);
 }
 
 FI_INLINE void v_stream(void *p, vu32 v) { _mm256_stream_si256((__m256i *)p, (__m256i)v); }

@@ -1,5 +1,5 @@
 /* The vector API (simd_vector.h) on AVX-512 F/DQ/BW/VL: 64-byte vectors. Only
- * for files compiled with the matching #pragma GCC target and run where
+ * for files compiled for them (FI_TARGET_BEGIN, target.h) and run where
  * dispatch.c found those features (and the OS saving ZMM state). */
 #ifndef FASTINIT_SIMD_AVX512_H
 #define FASTINIT_SIMD_AVX512_H
@@ -57,6 +57,47 @@ FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
 {
     *a = (vd)_mm512_unpacklo_pd((__m512d)lo, (__m512d)hi);
     *b = (vd)_mm512_unpackhi_pd((__m512d)lo, (__m512d)hi);
+}
+
+/* packus works within 128-bit quarters, (a0-3, b0-3 | a4-7, b4-7 | ...); a
+ * permutation of 64-bit eighths puts them in order. */
+FI_INLINE vu32 v_pack_lo16(vu32 a, vu32 b)
+{
+    __m512i p = _mm512_packus_epi32((__m512i)a, (__m512i)b);
+    return (vu32)_mm512_permutexvar_epi64(_mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7), p);
+}
+FI_INLINE vu32 v_pack_hi16(vu32 a, vu32 b) { return v_pack_lo16(a >> 16, b >> 16); }
+
+/* AVX-512F's vcvtps2ph: to nearest even, subnormals and infinities as IEEE has them. */
+#define FI_HW_F16 "avx512f"
+#define FI_HW_F16_NEEDS 0u
+FI_INLINE vu32 v_f16_hw(vf a, vf b)
+{
+    __m256i lo = _mm512_cvtps_ph((__m512)a, _MM_FROUND_TO_NEAREST_INT);
+    __m256i hi = _mm512_cvtps_ph((__m512)b, _MM_FROUND_TO_NEAREST_INT);
+    return (vu32)_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* AVX-512 BF16's vcvtne2ps2bf16 rounds to nearest even but takes subnormal
+ * inputs for zeros, where IEEE rounding keeps them (as bfloat16 subnormals):
+ * kernels check for them first. Inline assembly, so this file needs no
+ * avx512bf16 target (which would let the compiler use it anywhere): dispatch.c
+ * checks the CPU has it. It puts its second source's lanes first. */
+#define FI_HW_BF16 "avx512_bf16"
+#define FI_HW_BF16_NEEDS FI_CPU_AVX512_BF16
+FI_INLINE vu32 v_bf16_hw(vf a, vf b)
+{
+    vu32 r;
+    __asm__("vcvtne2ps2bf16 %1, %2, %0" : "=v"(r) : "v"(a), "v"(b));
+    return r;
+}
+/* vfpclassps's class 0x20: denormal; kor keeps the masks in mask registers */
+FI_INLINE int v_any_subnormal_f(const vu32 *y, int n)
+{
+    __mmask16 subnormal = 0;
+    for (int v = 0; v < n; v++)
+        subnormal = _mm512_kor(subnormal, _mm512_fpclass_ps_mask((__m512)y[v], 0x20));
+    return subnormal != 0;
 }
 
 FI_INLINE void v_stream(void *p, vu32 v) { _mm512_stream_si512(p, (__m512i)v); }

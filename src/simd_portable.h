@@ -85,6 +85,9 @@ FI_INLINE void v_interleave_d(vd lo, vd hi, vd *a, vd *b)
     *b = FI_SHUFFLE64(lo, hi, 1, 3);
 }
 
+FI_INLINE vu32 v_pack_lo16(vu32 a, vu32 b) { return v_pack_lo16_generic(a, b); }
+FI_INLINE vu32 v_pack_hi16(vu32 a, vu32 b) { return v_pack_lo16_generic(a >> 16, b >> 16); }
+
 /* No cache-bypassing store in plain C. */
 FI_INLINE void v_stream(void *p, vu32 v) { v_store(p, v); }
 FI_INLINE void v_stream_fence(void) {}

@@ -32,7 +32,20 @@
  *   void v_stream(void *p, vu32); void v_stream_fence(void)
  *       Store to FI_VBYTES-aligned p bypassing the caches (or a plain store);
  *       the fence orders those stores before later ones.
+ *   vu32 v_pack_lo16(vu32 a, vu32 b), v_pack_hi16    the low (high) 16 bits of each 32-bit lane
+ *       of a, then of b, in order: one vector of 16-bit lanes (lo16: lanes < 2^16)
  *   FI_STEP_VECS                                     Philox vectors in flight per step
+ *
+ * Optional, where a path has conversion instructions for narrow dtypes
+ * (narrow.h says what they must equal; kernels use them only where the CPU
+ * has the features FI_HW_*_NEEDS, from kernels.h, and tests compare them
+ * with integer rounding):
+ *   FI_HW_F16, FI_HW_F16_NEEDS; vu32 v_f16_hw(vf a, vf b)
+ *       a's then b's lanes rounded to float16, packed like v_pack_lo16
+ *   FI_HW_BF16, FI_HW_BF16_NEEDS; vu32 v_bf16_hw(vf a, vf b)
+ *       the same for bfloat16, right for every lane that is not subnormal
+ *   int v_any_subnormal_f(const vu32 *y, int n)      some lane of y[0..n) is a subnormal float32
+ * (FI_HW_*: the features' CPUID name, a string.)
  */
 #ifndef FASTINIT_SIMD_VECTOR_H
 #define FASTINIT_SIMD_VECTOR_H
@@ -125,6 +138,17 @@ FI_INLINE vd v_i64_to_d_generic(vi64 x)
     vd hi = (vd)(((vu64)x >> 32) ^ 0x4530000080000000u) - (0x1p84 + 0x1p63 + 0x1p52);
     vd lo = (vd)(((vu64)x & 0xffffffffu) | 0x4330000000000000u);
     return hi + lo;
+}
+/* The low halves of a's lanes then of b's, whatever the byte order. */
+typedef uint16_t fi_vu16_half __attribute__((vector_size(FI_VBYTES / 2)));
+FI_INLINE vu32 v_pack_lo16_generic(vu32 a, vu32 b)
+{
+    fi_vu16_half lo = __builtin_convertvector(a, fi_vu16_half);
+    fi_vu16_half hi = __builtin_convertvector(b, fi_vu16_half);
+    vu32 r;
+    memcpy(&r, &lo, sizeof lo);
+    memcpy((char *)&r + sizeof lo, &hi, sizeof hi);
+    return r;
 }
 FI_INLINE vf v_min_f_generic(vf a, vf b) { return v_sel_f(a < b, a, b); }
 FI_INLINE vf v_max_f_generic(vf a, vf b) { return v_sel_f(a > b, a, b); }

@@ -2,6 +2,11 @@
  * pool busy (another Python thread filling) runs its job alone. After fork()
  * the child has none of the parent's threads, so it starts an empty pool.
  *
+ * A job on n threads wakes workers 1 .. n-1 only, each on its own condition
+ * variable, so after one fill on many threads the workers that later fills on
+ * few leave out sleep until a job uses them again, instead of waking (and
+ * spinning) for every fill.
+ *
  * The caller and the workers take parts from a shared counter until none is
  * left, so a worker that starts late, or runs slowly on a CPU it shares with
  * another process, leaves its parts to the others instead of holding the
@@ -13,12 +18,14 @@
  * VM, as long as a quarter of a 1 MiB fill), so a worker that finished, and a
  * caller waiting for its workers, first spin for a while (FI_SPIN_NS) and
  * only then sleep: back-to-back fills, such as the chunks of one large fill
- * or the tensors of a model, then find the workers awake. A worker spins only
- * while it is not on the caller's CPU: the scheduler places a thread on an
- * idle CPU when it wakes, so one that never sleeps would stay wherever it
- * happens to be, and beside the caller it would take turns with it instead of
- * running in parallel. */
+ * or the tensors of a model, then find the workers awake. Only a worker that
+ * ran the last job spins, and only while it is not on the caller's CPU: the
+ * scheduler places a thread on an idle CPU when it wakes, so one that never
+ * sleeps would stay wherever it happens to be, and beside the caller it would
+ * take turns with it instead of running in parallel. */
 #define _GNU_SOURCE
+#include "baseline.h"
+
 #include "threadpool.h"
 
 #include <pthread.h>
@@ -28,13 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FI_SPIN_NS 200000L
 
 typedef struct {
     pthread_mutex_t busy;   /* held by the caller whose job the pool runs */
     pthread_mutex_t lock;   /* guards the fields below (changes to the atomic ones too) */
-    pthread_cond_t start;   /* a new job (generation changed) */
     pthread_cond_t done;    /* unfinished reached 0 */
     int nworkers;
     _Atomic unsigned long generation;  /* atomic: spinning workers read it unlocked */
@@ -48,15 +55,20 @@ typedef struct {
 } pool_state;
 
 #define POOL_INITIALIZER {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, \
-                          PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER, \
-                          0, 0, NULL, NULL, 0, 0, 0, 0, -1}
+                          PTHREAD_COND_INITIALIZER, 0, 0, NULL, NULL, 0, 0, 0, 0, -1}
 
 static pool_state pool = POOL_INITIALIZER;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-/* The generation current when worker w was created. A new worker may first get
- * the lock after its creator has already published the job it was created
- * for, so it must not take "now" as the job it has seen. */
-static unsigned long born_at[FI_MAX_THREADS + 1];
+/* Worker w (1 .. nworkers): what wakes it for a job that uses it, and the
+ * generation current when it was created. A new worker may first get the lock
+ * after its creator has already published the job it was created for, so it
+ * must not take "now" as the job it has seen. */
+static struct {
+    pthread_cond_t wake;
+    unsigned long born_at;
+} workers[FI_MAX_THREADS + 1];
+/* Times a worker looked at a new job, used or not (for tests). */
+static _Atomic unsigned long looks;
 
 static void reset_in_child(void)
 {
@@ -157,23 +169,27 @@ static void take_parts(unsigned long gen, fi_task task, void *arg, int nparts)
     }
 }
 
-/* Worker w takes parts of each job run on more than w threads. */
+/* Worker w takes parts of each job run on more than w threads. One that ran the
+ * last job spins a while for the next; one that a job did not use sleeps until
+ * a job that uses it signals it. */
 static void *worker_main(void *p)
 {
     const int w = (int)(intptr_t)p;
     pthread_mutex_lock(&pool.lock);
-    unsigned long seen = born_at[w];
+    unsigned long seen = workers[w].born_at;
+    int ran_last = 0;
     for (;;) {  /* pool.lock is held here */
-        if (atomic_load(&pool.generation) == seen) {
+        if (atomic_load(&pool.generation) == seen && ran_last) {
             pthread_mutex_unlock(&pool.lock);
-            const int published = spin_for_job(seen);
+            spin_for_job(seen);
             pthread_mutex_lock(&pool.lock);
-            if (!published)
-                while (atomic_load(&pool.generation) == seen)
-                    pthread_cond_wait(&pool.start, &pool.lock);
         }
+        while (atomic_load(&pool.generation) == seen)
+            pthread_cond_wait(&workers[w].wake, &pool.lock);
         seen = atomic_load(&pool.generation);
-        if (w >= pool.nthreads)
+        atomic_fetch_add_explicit(&looks, 1, memory_order_relaxed);
+        ran_last = w < pool.nthreads;
+        if (!ran_last)
             continue;
         fi_task task = pool.task;
         void *arg = pool.arg;
@@ -193,8 +209,10 @@ static int grow(int wanted)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        born_at[pool.nworkers + 1] = atomic_load(&pool.generation);
-        int failed = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)(pool.nworkers + 1));
+        const int w = pool.nworkers + 1;
+        pthread_cond_init(&workers[w].wake, NULL);
+        workers[w].born_at = atomic_load(&pool.generation);
+        int failed = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)w);
         pthread_attr_destroy(&attr);
         if (failed)
             break;
@@ -231,7 +249,8 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg)
     atomic_store(&pool.unfinished, nparts);
     atomic_store(&pool.next, (uint64_t)(uint32_t)gen << 32);
     atomic_store(&pool.generation, gen);
-    pthread_cond_broadcast(&pool.start);
+    for (int w = 1; w < pool.nthreads; w++)
+        pthread_cond_signal(&workers[w].wake);
     pthread_mutex_unlock(&pool.lock);
 
     take_parts(gen, task, arg, nparts);
@@ -243,4 +262,24 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg)
         pthread_mutex_unlock(&pool.lock);
     }
     pthread_mutex_unlock(&pool.busy);
+}
+
+int fi_max_threads(void)
+{
+    static _Atomic int cached = 0;
+    int n = atomic_load(&cached);
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus < 1 ? 1 : cpus > FI_MAX_THREADS ? FI_MAX_THREADS : (int)cpus;
+        atomic_store(&cached, n);
+    }
+    return n;
+}
+
+void fi_pool_counts(int *nworkers, unsigned long *nlooks)
+{
+    pthread_mutex_lock(&pool.lock);
+    *nworkers = pool.nworkers;
+    pthread_mutex_unlock(&pool.lock);
+    *nlooks = atomic_load(&looks);
 }

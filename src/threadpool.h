@@ -11,6 +11,12 @@
 typedef void (*fi_task)(void *arg, int part, int nparts);
 void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg);
 
+/* The most threads the pool ever runs (fi_max_threads, fastinit.h, is the
+ * number of CPUs up to this). */
 #define FI_MAX_THREADS 1024
+
+/* For tests: the workers the pool has, and how many times in all a worker has
+ * looked at a new job (woken for it or found it while spinning). */
+void fi_pool_counts(int *nworkers, unsigned long *nlooks);
 
 #endif

@@ -6,6 +6,7 @@ import sysconfig
 import numpy as np
 import pytest
 
+import c_core
 import fastinit
 from fastinit import _engine
 
@@ -27,6 +28,21 @@ def simd_path():
     original = _engine.simd_current()
     yield _engine.simd_select
     _engine.simd_select(original)
+
+
+@pytest.fixture(scope="session")
+def c_program(tmp_path_factory):
+    """Yields build(cc, driver="stream_digest.c", *flags): the path of tests/c/<driver>
+    built with the C core by compiler cc (a command, as a string or list), once a session."""
+    built = {}
+
+    def build(cc, driver="stream_digest.c", *flags):
+        key = (tuple(cc) if isinstance(cc, list) else (cc,), driver, flags)
+        if key not in built:
+            out = tmp_path_factory.mktemp("c") / driver.removesuffix(".c")
+            built[key] = c_core.build(cc, driver, out, *flags)
+        return built[key]
+    return build
 
 
 def filled(shape, scheme, dtype=np.float32, order="C", **kw):

@@ -1,4 +1,4 @@
-"""A pure-Python (NumPy) model of ../shared/STREAM.md, written from the spec
+"""A pure-Python (NumPy) model of docs/stream.md, written from the spec
 alone and sharing no code with fastinit, so that tests can compare the C core
 against it.
 
@@ -8,6 +8,7 @@ functions (normal, truncated normal): compare those with a tolerance.
 """
 import hashlib
 import math
+from fractions import Fraction
 
 import numpy as np
 from scipy.special import erfinv
@@ -82,6 +83,23 @@ def open01(seed, stream, start, count, dtype):
     return ((k.astype(dtype) + dtype(0.5)) * dtype(2.0**-p)).astype(dtype)
 
 
+def round_once(q, dtype):
+    """The value of dtype nearest to the rational q, ties to even. (dtype(float(q))
+    could round twice, through float64.)"""
+    x = dtype(float(q))
+    bits = np.uint32 if dtype == np.float32 else np.uint64
+    neighbours = [np.nextafter(x, dtype(-np.inf)), x, np.nextafter(x, dtype(np.inf))]
+    return min(neighbours, key=lambda v: (abs(Fraction(float(v)) - q),
+                                          int(np.array(v).view(bits)) & 1))
+
+
+def mid_half(low, high, dtype):
+    """uniform(low, high)'s mid = (low + high) / 2 and half = (high - low) / 2, each
+    rounded once to dtype from its exact value."""
+    low, high = Fraction(low), Fraction(high)
+    return round_once((low + high) / 2, dtype), round_once((high - low) / 2, dtype)
+
+
 def uniform(seed, stream, start, count, dtype, mid, half):
     """Elements start.. of uniform with (mid, half) given in dtype: exact."""
     s = symmetric(seed, stream, start, count, dtype)
@@ -104,7 +122,7 @@ def normal(seed, stream, start, count, dtype, mean, std):
 
 def truncated_normal(seed, stream, start, count, dtype, mean, std, bound):
     """Elements start.. of the normal truncated at +-bound std. The argument of erfinv is
-    rounded to dtype step by step as STREAM.md orders it (erfinv is steep near +-1, so a
+    rounded to dtype step by step as docs/stream.md orders it (erfinv is steep near +-1, so a
     float64 argument would not be the one the stream defines); erf and erfinv themselves
     are evaluated in float64."""
     s = symmetric(seed, stream, start, count, dtype)

@@ -1,4 +1,4 @@
-"""STREAM.md: fastinit's own ln, sin, cos, erf and erfinv are within 4 ulp of
+"""docs/stream.md: fastinit's own ln, sin, cos, erf and erfinv are within 4 ulp of
 the exact result over the range the stream uses. References: float64 libm /
 scipy for the float32 functions, mpmath at 200 bits for the float64 ones."""
 import math

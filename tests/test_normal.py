@@ -1,12 +1,14 @@
-"""STREAM.md, "normal" and "truncated normal": against a float64 model, and
+"""docs/stream.md, "normal" and "truncated normal": against a float64 model, and
 distribution tests. fastinit uses its own log/sin/cos/erfinv (so every path
 agrees to the bit); the model uses libm and scipy, hence a tolerance."""
 import numpy as np
 import pytest
 from scipy import stats
 
+import fastinit
 import stream_model
 from conftest import filled
+from fastinit import _engine
 
 # |fastinit - model| <= TOL * max(1, |model|): a few ulp of the target dtype.
 TOL = {np.float32: 2.0**-20, np.float64: 2.0**-48}
@@ -59,3 +61,23 @@ def test_truncated_normal_stays_within_bound(dtype, bound):
 def test_normal_is_finite_and_bounded(dtype, limit):
     got = filled(1 << 20, "normal", dtype, seed=8)
     assert np.all(np.isfinite(got)) and np.abs(got).max() <= limit
+
+
+# Seed 0, stream 0: raw word 2 * 4660113 has k = 2^24 - 1 (found by search; the model
+# confirms it below), so pair 4660113's radius u is 1 in float32.
+RADIUS_ONE_PAIR = 4660113
+
+
+@pytest.mark.parametrize("path", _engine.simd_available())
+def test_a_radius_of_one_gives_a_pair_equal_to_mean(simd_path, path):
+    # docs/stream.md: u = (k + 1/2) 2^-24 rounds to 1 for k = 2^24 - 1, so r = 0 and
+    # both values of that pair are exactly `mean`: part of stream version 1.
+    q = RADIUS_ONE_PAIR
+    assert stream_model.raw_words(0, 0, 2 * q, 1)[0] >> 8 == 2**24 - 1
+    assert stream_model.open01(0, 0, 2 * q, 1, np.float32)[0] == 1.0
+    simd_path(path)
+    got = np.empty(4, np.float32)  # pairs q - 1 and q
+    fastinit.fill(got, "normal", seed=0, stream=0, mean=0.5, std=3.0,
+                  global_shape=(2 * q + 2,), origin=(2 * q - 2,))
+    assert got[2] == got[3] == np.float32(0.5)
+    assert got[0] != 0.5 and got[1] != 0.5

@@ -1,21 +1,23 @@
-"""STREAM.md, "Generator": Philox4x32-10 known answers, through the public API.
+"""docs/stream.md, "The generator: Philox4x32-10": known answers, through the public API and
+through the C core's own API, on every SIMD path.
 
 Raw word 4b + k of (seed, stream) is word k of Philox(counter=(b lo, b hi,
 stream lo, stream hi), key=(seed lo, seed hi)), so each known answer is four
 raw words at a chosen (seed, stream, start)."""
 import pytest
 
+import c_core
 import fastinit
 import stream_model
+from fastinit import _engine
 
-KATS = [  # counter, key, output: from STREAM.md (Random123's kat_vectors)
-    ((0x00000000, 0x00000000, 0x00000000, 0x00000000), (0x00000000, 0x00000000),
-     (0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8)),
-    ((0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff), (0xffffffff, 0xffffffff),
-     (0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd)),
-    ((0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344), (0xa4093822, 0x299f31d0),
-     (0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1)),
-]
+KATS = c_core.known_answers()
+
+
+def test_known_answers_are_the_published_three():
+    # Random123's kat_vectors has three philox4x32 10 lines: zeros, ones and pi's digits.
+    assert len(KATS) == 3
+    assert KATS[2][0][0] == 0x243F6A88  # the first 32 bits of pi's fraction
 
 
 @pytest.mark.parametrize("counter, key, expected", KATS)
@@ -31,3 +33,11 @@ def test_engine_matches_known_answers(counter, key, expected):
 def test_reference_model_matches_known_answers(counter, key, expected):
     # The model the other tests trust must itself pass the known answers.
     assert stream_model.philox4x32_10(counter, key) == expected
+
+
+@pytest.mark.skipif(not c_core.have(c_core.host_cc()), reason="needs a C compiler")
+@pytest.mark.parametrize("path", _engine.simd_available())
+def test_c_core_matches_known_answers(c_program, path):
+    # The C driver reads the same file and checks every line through fi_random_raw.
+    out = c_core.run(c_program(c_core.host_cc()), c_core.KAT_FILE, path)
+    assert out.startswith(f"philox known answers: {len(KATS)} match\n")

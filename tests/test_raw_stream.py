@@ -1,4 +1,4 @@
-"""STREAM.md, "Key, counter and the raw word stream"."""
+"""docs/stream.md, "Seed, stream and the raw words"."""
 import numpy as np
 import pytest
 

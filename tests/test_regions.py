@@ -1,4 +1,4 @@
-"""STREAM.md, "Regions": values depend on logical indices only, never on
+"""docs/stream.md, "Regions": values depend on logical indices only, never on
 layout, strides or sharding."""
 import itertools
 
@@ -73,13 +73,14 @@ def test_zero_dim_and_empty_arrays():
     assert fastinit.fill(empty, "normal", seed=5) is empty
 
 
-def test_memmap_is_filled_in_place(tmp_path):
-    path = tmp_path / "weights.f32"
-    m = np.memmap(path, dtype=np.float32, mode="w+", shape=(300, 200))
+@pytest.mark.parametrize("dtype", [np.float32, np.float16])
+def test_memmap_is_filled_in_place(tmp_path, dtype):
+    path = tmp_path / "weights.bin"
+    m = np.memmap(path, dtype=dtype, mode="w+", shape=(300, 200))
     assert fastinit.fill(m, "normal", seed=6) is m
     m.flush()
-    on_disk = np.fromfile(path, dtype=np.float32).reshape(300, 200)
-    np.testing.assert_array_equal(on_disk, filled((300, 200), "normal", seed=6))
+    on_disk = np.fromfile(path, dtype=dtype).reshape(300, 200)
+    np.testing.assert_array_equal(on_disk, filled((300, 200), "normal", dtype, seed=6))
 
 
 def test_array_array_is_filled_in_place():

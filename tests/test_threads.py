@@ -1,13 +1,14 @@
 """The bytes written never depend on threads; the pool survives concurrency,
 fork and Ctrl-C."""
 import multiprocessing
-import subprocess
+import os
 import textwrap
 import threading
 
 import numpy as np
 import pytest
 
+import c_core
 import fastinit
 from conftest import filled, run_python
 
@@ -30,8 +31,18 @@ def test_raw_words_do_not_depend_on_threads(monkeypatch):
 
 def test_environment_sets_default_threads():
     code = "import fastinit; print(fastinit.get_config()['threads'])"
-    run = run_python(code, FASTINIT_NUM_THREADS="3")
-    assert run.stdout.strip() == "3", run.stderr
+    run = run_python(code, FASTINIT_NUM_THREADS="1")
+    assert run.stdout.strip() == "1", run.stderr
+    run = run_python(code, FASTINIT_NUM_THREADS="100000")
+    assert run.stdout.strip() == str(os.cpu_count()), run.stderr
+
+
+def test_threads_beyond_the_cpus_are_clamped_to_them():
+    assert fastinit.get_config()["max_threads"] == os.cpu_count()
+    assert fastinit._threads.resolve(10**6) == os.cpu_count()
+    # Accepted, not refused: the values are those of any other thread count.
+    np.testing.assert_array_equal(filled(N, "uniform", seed=8, threads=10**6),
+                                  filled(N, "uniform", seed=8, threads=1))
 
 
 def test_python_threads_may_fill_at_once():
@@ -72,23 +83,34 @@ def test_fork_after_fills_still_fills():
     assert queue.get(timeout=10) == filled(N, "uniform", seed=5)[:: 1 << 12].tobytes()
 
 
-def test_new_workers_join_the_job_they_were_started_for():
-    # Each call below needs more workers than the pool has, so it starts new ones;
-    # a worker that wakes after its job was published must still run its part.
-    script = textwrap.dedent("""
-        import numpy as np
-        import fastinit
-        a = np.empty(1 << 21, dtype=np.float32)
-        for threads in range(2, 33):
-            fastinit.fill(a, "uniform", seed=threads, threads=threads)
-        print("DONE")
-    """)
+# The pool below the clamp of fills (which keeps fills at the CPU count), through the C
+# driver tests/c/pool_check.c, which calls it directly and counts what its workers do.
+needs_cc = pytest.mark.skipif(not c_core.have(c_core.host_cc()), reason="needs a C compiler")
+
+
+def pool_check(c_program, check):
+    return c_core.run(c_program(c_core.host_cc(), "pool_check.c"), check, timeout=60)
+
+
+@needs_cc
+def test_new_workers_join_the_job_they_were_started_for(c_program):
+    # Each job needs more workers than the pool has, so it starts new ones; a worker
+    # that first runs after its job was published must still take parts. A fresh
+    # process each time: the pool grows only once in a process.
     for attempt in range(10):
-        try:
-            out = run_python(script, timeout=60).stdout
-        except subprocess.TimeoutExpired:
-            pytest.fail("fill deadlocked while the pool was growing")
-        assert "DONE" in out
+        assert pool_check(c_program, "grow") == "ok\n"
+
+
+@needs_cc
+def test_a_fill_asked_for_64_threads_starts_workers_for_the_cpus_only(c_program):
+    assert pool_check(c_program, "clamp") == f"max_threads {os.cpu_count()}\nok\n"
+
+
+@needs_cc
+def test_a_job_wakes_only_the_workers_it_uses(c_program):
+    # After a job on 16 threads, the 14 workers that jobs on 2 threads leave out
+    # sleep: every later fill would otherwise wake (and spin) all of them.
+    assert pool_check(c_program, "wake") == "ok\n"
 
 
 def test_ctrl_c_interrupts_a_large_fill_quickly():

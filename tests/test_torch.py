@@ -31,9 +31,66 @@ def test_non_contiguous_tensor_views():
                                   fastinit.fill(np.empty((15, 40)), "uniform", seed=3))
 
 
-@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.int32])
+@pytest.mark.parametrize("dtype", [torch.int32, torch.int8, torch.uint8, torch.bool,
+                                   torch.complex64, torch.float8_e4m3fn])
 def test_other_tensor_dtypes_are_refused(dtype):
     t = torch.zeros(8, dtype=dtype)
-    with pytest.raises(TypeError, match="float32 or float64"):
+    with pytest.raises(TypeError, match=f"writes float32, float64, bfloat16 or float16; the "
+                                        f"tensor's dtype is {dtype}"):
         fastinit.fill(t, "uniform", seed=1)
-    assert (t == 0).all()
+    assert (t.view(torch.uint8) == 0).all()
+
+
+# ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
+
+NARROW = [torch.bfloat16, torch.float16]
+
+
+def float32_fill_cast(shape, scheme, dtype, **kw):
+    """torch's own cast of the float32 fill: the reference for a narrow tensor."""
+    return torch.from_numpy(fastinit.fill(np.empty(shape, np.float32), scheme, **kw)).to(dtype)
+
+
+def same_bits(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    return torch.equal(a.contiguous().view(torch.int16), b.contiguous().view(torch.int16))
+
+
+@pytest.mark.parametrize("dtype", NARROW)
+@pytest.mark.parametrize("scheme, params", [
+    ("he_normal", {"layout": "torch"}), ("glorot_uniform", {"layout": "torch"}),
+    ("fan_in_uniform", {"layout": "torch"}), ("lecun_normal", {"truncated": True}),
+    ("truncated_normal", {"std": 0.02}), ("normal", {"std": 0.02}), ("uniform", {}),
+    ("orthogonal", {"layout": "torch"}), ("constant", {"value": 0.1}), ("zeros", {}),
+    ("ones", {})])
+def test_narrow_tensors_hold_torchs_cast_of_the_float32_fill(dtype, scheme, params):
+    w = torch.empty(48, 40, 3, dtype=dtype)
+    assert fastinit.fill(w, scheme, seed=1, stream="w", **params) is w
+    assert same_bits(w, float32_fill_cast((48, 40, 3), scheme, dtype, seed=1, stream="w",
+                                          **params))
+
+
+@pytest.mark.parametrize("dtype", NARROW)
+def test_narrow_strided_and_transposed_views(dtype):
+    for make in (lambda b: b.t(), lambda b: b.t()[::2], lambda b: b[3:30:4, 5:],
+                 lambda b: b.permute(1, 0)[1::3, 2::2]):
+        base = torch.full((40, 30), float("nan"), dtype=dtype)
+        view = make(base)
+        fastinit.fill(view, "he_normal", seed=3)
+        assert same_bits(view, float32_fill_cast(tuple(view.shape), "he_normal", dtype, seed=3))
+        outside = torch.ones(base.shape, dtype=torch.bool)
+        make(outside)[...] = False
+        assert base[outside].isnan().all(), "fill wrote outside the view"
+
+
+@pytest.mark.parametrize("dtype", NARROW)
+def test_narrow_parameters_that_require_grad_and_their_shards(dtype):
+    layer = torch.nn.Linear(64, 96, dtype=dtype)
+    assert fastinit.fill(layer.weight, "he_normal", layout="torch", seed=2) is layer.weight
+    assert layer.weight.requires_grad
+    assert same_bits(layer.weight.detach(), float32_fill_cast((96, 64), "he_normal", dtype,
+                                                              layout="torch", seed=2))
+    shard = torch.empty(48, 64, dtype=dtype)
+    fastinit.fill(shard, "he_normal", layout="torch", seed=2, global_shape=(96, 64),
+                  origin=(48, 0))
+    assert same_bits(shard, layer.weight.detach()[48:])

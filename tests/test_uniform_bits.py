@@ -1,23 +1,10 @@
-"""STREAM.md, "uniform(low, high)": exact to the bit against the model."""
-from fractions import Fraction
-
+"""docs/stream.md, "uniform(low, high)": exact to the bit against the model."""
 import numpy as np
 import pytest
 
 import fastinit
 import stream_model
 from conftest import filled
-
-
-def mid_half(low, high, dtype):
-    # Exact rational mid and half, rounded once to dtype. np.float32(float(q)) could
-    # round twice, so round float32 from the exact value by comparing neighbours.
-    def once(q):
-        x = np.dtype(dtype).type(float(q))
-        neighbours = [np.nextafter(x, dtype(-np.inf)), x, np.nextafter(x, dtype(np.inf))]
-        return min(neighbours, key=lambda v: (abs(Fraction(float(v)) - q),
-                                             int(np.array(v).view(np.uint32 if dtype == np.float32 else np.uint64)) & 1))
-    return once((Fraction(low) + Fraction(high)) / 2), once((Fraction(high) - Fraction(low)) / 2)
 
 
 CASES = [(-1.0, 1.0), (0.0, 1.0), (-0.0625, 0.0625), (2.5, 7.25), (-3.0, -1e-3), (0.1, 0.7), (1e-30, 3e-30),
@@ -30,7 +17,7 @@ CASES = [(-1.0, 1.0), (0.0, 1.0), (-0.0625, 0.0625), (2.5, 7.25), (-3.0, -1e-3),
 @pytest.mark.parametrize("low, high", CASES)
 def test_uniform_is_exact(dtype, low, high):
     n, seed, stream = 5003, 99, 7
-    mid, half = mid_half(low, high, dtype)
+    mid, half = stream_model.mid_half(low, high, dtype)
     expected = stream_model.uniform(seed, stream, 0, n, dtype, mid, half)
     got = filled(n, "uniform", dtype, seed=seed, stream=stream, low=low, high=high)
     np.testing.assert_array_equal(got.view(np.uint8), expected.view(np.uint8))

@@ -13,6 +13,8 @@ same: npt.NDArray[np.float32] = fastinit.fill(w, "glorot_uniform", seed=42, stre
 fastinit.fill(w, "he_normal", seed=np.uint64(7), stream=3, threads=2, mode="fan_out")
 fastinit.fill(w[:128], "normal", seed=0, std=0.02, global_shape=(256, 128), origin=(0, 0))
 b: npt.NDArray[np.floating] = fastinit.sample(128, "zeros", dtype=np.float64)
+h = fastinit.sample(128, "he_normal", dtype="float16", seed=1)
+fastinit.fill(np.empty(8, np.float16), "ones")
 
 gen = fastinit.Generator(42)
 gen.fill(w, "he_normal", name="dec.0.weight")
