@@ -55,7 +55,9 @@ def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: 
     chunks : int, tuple, "auto" or -1, default "auto"
         Any chunking Dask accepts (dask.array.core.normalize_chunks); the
         values do not depend on it.
-    dtype : float32 or float64, default "float32"
+    dtype : float32, float64, bfloat16 or float16, default "float32"
+        A name or a NumPy dtype; bfloat16 arrays have ml_dtypes' dtype (``pip
+        install 'fastinit[bfloat16]'``).
     **params
         The scheme's parameters (``gain=``, ``layout="torch"``, ``std=``, ...).
 
