@@ -1,6 +1,6 @@
 """fastinit on Dask: lazy arrays of initial weights, the same bits for any chunking.
 
-Every value of a fastinit stream is a function of its index alone (STREAM.md,
+Every value of a fastinit stream is a function of its index alone (docs/stream.md,
 "Regions"), so each block of a Dask array is filled on its own, by
 `fastinit.fill` with the block's place in the whole tensor, and the array is
 the same whatever the chunks, the workers or the cluster: unlike
