@@ -1,10 +1,9 @@
 """Turning what the user passed into a writable NumPy view, never a copy."""
-import operator
 import sys
 
 import numpy as np
 
-from . import _dtypes
+from . import _dtypes, _params
 
 
 def _torch_view(obj):
@@ -12,9 +11,15 @@ def _torch_view(obj):
     # that require grad can be filled, as torch.nn.init does under no_grad.
     dtype = _dtypes.lookup(obj.dtype, "the tensor's dtype")
     device = str(getattr(obj, "device", "cpu"))
+    if device == "meta":
+        raise TypeError("this tensor is on the meta device, so it has no memory to fill: give "
+                        "it memory first (module.to_empty(device='cpu'), or torch.empty_like("
+                        "t, device='cpu')), or let fastinit.torch.materialize(model, seed=...) "
+                        "give a whole model memory and initialise it.")
     if device != "cpu":
-        raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}. Fill a "
-                        f"CPU tensor, then move it with .to({device!r}).")
+        raise TypeError(f"fastinit fills CPU tensors in place; this one is on {device}, and "
+                        f"fastinit has no GPU support yet. Fill a CPU tensor, then move it with "
+                        f".to({device!r}).")
     tensor = obj.detach()
     if dtype.numpy_module != "numpy":  # no NumPy dtype of NumPy's own: its bits, same strides
         torch = sys.modules[type(obj).__module__.split(".")[0]]
@@ -38,6 +43,10 @@ def writable_view(obj):
         try:
             arr = np.asarray(obj, copy=False)
         except (ValueError, TypeError):
+            if isinstance(obj, memoryview) and _released(obj):
+                raise TypeError("this memoryview was released (m.release(), or the end of its "
+                                "with-block), so it no longer has memory to fill: fill it "
+                                "before releasing it, or fill the object it viewed.") from None
             raise TypeError(
                 f"fastinit fills arrays in place, so it needs memory it can write to: a NumPy "
                 f"array or anything NumPy can view without copying (buffer protocol, "
@@ -62,14 +71,14 @@ def check_region(shape, global_shape, origin):
             raise ValueError("origin= says where the array sits in a larger tensor; "
                              "give that tensor's shape as global_shape= too")
         return shape, (0,) * len(shape)
-    global_shape = _int_tuple(global_shape, "global_shape")
-    origin = (0,) * len(shape) if origin is None else _int_tuple(origin, "origin")
+    global_shape = _params.integers("global_shape", global_shape)
+    origin = (0,) * len(shape) if origin is None else _params.integers("origin", origin)
     if len(global_shape) != len(shape) or len(origin) != len(shape):
         raise ValueError(f"the array has {len(shape)} dimensions, so global_shape and origin "
                          f"need {len(shape)} entries each; got global_shape={global_shape}, "
                          f"origin={origin}")
     for k, (n, g, o) in enumerate(zip(shape, global_shape, origin)):
-        if g < 0 or o < 0 or o + n > g:
+        if o + n > g:
             raise ValueError(f"the region does not fit its global shape in dimension {k}: "
                              f"origin {o} + size {n} > global size {g} (global_shape="
                              f"{global_shape}, origin={origin}, array shape={shape})")
@@ -81,15 +90,9 @@ def check_region(shape, global_shape, origin):
     return global_shape, origin
 
 
-def _int_tuple(values, what):
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        raise TypeError(f"{what} must be a tuple of ints, got {values!r}")
-    out = []
-    for v in values:
-        if isinstance(v, bool):
-            raise TypeError(f"{what} must be a tuple of ints, got a bool entry")
-        try:
-            out.append(operator.index(v))
-        except TypeError:
-            raise TypeError(f"{what} must be a tuple of ints, got entry {v!r}") from None
-    return tuple(out)
+def _released(view):
+    try:
+        view.nbytes
+    except ValueError:
+        return True
+    return False

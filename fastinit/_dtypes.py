@@ -13,6 +13,7 @@ bfloat16 needs no ml_dtypes (_fill.fill_as).
 from __future__ import annotations
 
 import importlib
+import math
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,13 +33,25 @@ class DType:
     safetensors: str    # its name in safetensors headers: "F32", "F64", "BF16", "F16"
     torch: str          # its attribute in torch: torch.bfloat16 is getattr(torch, "bfloat16")
     numpy_module: str   # where its NumPy scalar type lives: numpy, or ml_dtypes for bfloat16
+    digits: int         # significand bits, the leading one included (np.finfo's nmant + 1)
+    max_exp: int        # 2**max_exp is the least power of two past its largest value (finfo's)
     # Derived from the above once (every fill reads them):
     narrow: bool = field(init=False)    # its values are those of the dtype it draws, rounded
     bits: np.dtype = field(init=False)  # an unsigned integer NumPy dtype of its size
+    max: float = field(init=False)      # its largest finite value
+    tiny: float = field(init=False)     # its least positive value (a subnormal)
+    # The least |x| that rounds to infinity in it (to nearest, ties to even: halfway
+    # past max), an exact int: a value of the dtype drawn overflows iff |value| >= it.
+    overflow: int = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "narrow", self.name != self.draws)
         object.__setattr__(self, "bits", np.dtype(f"u{self.itemsize}"))
+        object.__setattr__(self, "max", math.ldexp(1 - 2.0**-self.digits, self.max_exp))
+        # IEEE-754 formats: the least normal exponent is 2 - max_exp (1 - emax)
+        object.__setattr__(self, "tiny", math.ldexp(1.0, 3 - self.max_exp - self.digits))
+        object.__setattr__(self, "overflow", ((1 << (self.digits + 1)) - 1)
+                           << (self.max_exp - self.digits - 1))
 
     @property
     def params(self) -> str:
@@ -62,12 +75,13 @@ class DType:
         return self.name
 
 
-# name: (safetensors name, torch attribute, module of its NumPy type); the rest is C's.
+# name: (safetensors name, torch attribute, module of its NumPy type, digits, max_exp);
+# the rest is C's.
 _ROWS = {
-    "float32": ("F32", "float32", "numpy"),
-    "float64": ("F64", "float64", "numpy"),
-    "bfloat16": ("BF16", "bfloat16", "ml_dtypes"),
-    "float16": ("F16", "float16", "numpy"),
+    "float32": ("F32", "float32", "numpy", 24, 128),
+    "float64": ("F64", "float64", "numpy", 53, 1024),
+    "bfloat16": ("BF16", "bfloat16", "ml_dtypes", 8, 128),
+    "float16": ("F16", "float16", "numpy", 11, 16),
 }
 if set(_ROWS) != set(_engine.DTYPES):
     raise ImportError(f"fastinit/_dtypes.py knows {sorted(_ROWS)}, the C core "

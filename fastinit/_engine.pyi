@@ -1,7 +1,7 @@
 """Types of fastinit._engine, the compiled Cython binding (_engine.pyx), for mypy and
 editors, which cannot read a compiled module. Keep it in step with _engine.pyx:
 tests/test_packaging.py checks that both have the same names and parameters."""
-from typing import Any, TypeVar
+from typing import Any, Iterator, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -14,8 +14,9 @@ STREAM_MIN_BYTES: int
 KINDS: dict[str, int]
 DTYPES: dict[str, tuple[int, int, str]]
 
+def check_buffer(out: object, dtype: int) -> None: ...
 def fill_buffer(out: _Out, dtype: int, kind: str, a: float, b: float, c: float, seed: int,
-                stream: int, global_shape: tuple[int, ...] | None,
+                stream: int | Iterator[int], global_shape: tuple[int, ...] | None,
                 origin: tuple[int, ...] | None, threads: int) -> _Out: ...
 def random_raw(count: int, seed: int, stream: int, block: int, offset: int,
                threads: int) -> npt.NDArray[np.uint32]: ...

@@ -6,7 +6,7 @@ one; what reaches here is already an int or float of the right range.
 """
 from cpython.buffer cimport PyObject_GetBuffer, PyBuffer_Release, PyBUF_RECORDS
 from cpython.exc cimport PyErr_CheckSignals
-from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t
+from libc.stdint cimport uint16_t, uint32_t, uint64_t, int64_t, UINT64_MAX
 
 import sys
 
@@ -22,6 +22,8 @@ STREAM_MIN_BYTES = FI_STREAM_MIN_BYTES  # fills this large use streaming stores
 # so that Ctrl-C (KeyboardInterrupt) is seen during a fill of many GB.
 cdef uint64_t CHUNK = 1 << 23
 
+# The distributions the engine draws (fi_kind), by name: the one list of them, which
+# fastinit.schemes (its plans, variance_scaling's distribution=) and _fill read.
 KINDS = {"uniform": FI_UNIFORM, "normal": FI_NORMAL,
          "truncated_normal": FI_TRUNCATED_NORMAL}
 
@@ -52,23 +54,141 @@ cdef int check_items(Py_buffer *view, int dtype) except -1:
     return 0
 
 
+# The exact overlap check (NumPy's) may give up on a contrived as_strided layout after
+# this many candidate solutions for one dimension; the buffer is refused then.
+cdef Py_ssize_t OVERLAP_WORK = 1 << 20
+
+
+cdef int check_no_overlap(object out, Py_buffer *view) except -1:
+    """Refuses a buffer in which two elements share a byte: threads would race to write
+    it, and the value left would be whichever write landed last.
+
+    A C-contiguous buffer costs a pass over its strides. Otherwise the dimensions of
+    more than one element are taken in order of |stride|: if each stride is at least
+    the span of the dimensions below it (one element, plus (n - 1) |stride| for each),
+    no two elements can meet (every view that slicing, steps, transposes and negative
+    strides make of a contiguous array passes). A stride below the item size is an
+    overlap for certain (0, as from np.broadcast_to or torch's expand()). Anything
+    else (an interleaving as_strided layout) gets NumPy's exact answer (np.shares_memory).
+    """
+    cdef Py_ssize_t expected = view.itemsize
+    cdef uint64_t span, step
+    cdef uint64_t strides[FI_MAX_DIMS]
+    cdef uint64_t counts[FI_MAX_DIMS]
+    cdef int k, i, n = 0
+    if view.ndim > FI_MAX_DIMS:
+        raise ValueError(f"at most {FI_MAX_DIMS} dimensions are supported")
+    for k in range(view.ndim - 1, -1, -1):  # C-contiguous: the common case, nothing more
+        if view.shape[k] != 1 and view.strides[k] != expected:
+            break
+        expected *= view.shape[k]
+    else:
+        return 0
+    for k in range(view.ndim):
+        if view.shape[k] == 0:
+            return 0  # no elements, nothing to share
+    for k in range(view.ndim):
+        if view.shape[k] == 1:
+            continue
+        step = <uint64_t>view.strides[k] if view.strides[k] >= 0 else \
+            -<uint64_t>view.strides[k]
+        if step < <uint64_t>view.itemsize:
+            raise_overlap(view, f"dimension {k} has stride {view.strides[k]}, less than its "
+                                f"{view.itemsize}-byte items")
+        i = n  # insertion sort by |stride|: at most FI_MAX_DIMS of them
+        while i > 0 and strides[i - 1] > step:
+            strides[i], counts[i] = strides[i - 1], counts[i - 1]
+            i -= 1
+        strides[i], counts[i] = step, <uint64_t>view.shape[k]
+        n += 1
+    span = <uint64_t>view.itemsize
+    for i in range(n):
+        if strides[i] < span:
+            break
+        if counts[i] - 1 > (UINT64_MAX - span) // strides[i]:
+            span = UINT64_MAX  # past any address: a later dimension goes to the exact check
+        else:
+            span += (counts[i] - 1) * strides[i]
+    else:
+        return 0
+    if exact_overlap(np.asarray(out)):
+        raise_overlap(view, "its strides make elements overlap")
+    return 0
+
+
+cdef bint exact_overlap(object a) except -1:
+    # Offsets are linear in the index, so moving two elements i and j by the same index
+    # step moves both by the same bytes. Let k be the last dimension where they differ,
+    # i_k > j_k: moving both by -j_k along k and to 0 along every later dimension keeps
+    # them in the array. So two elements overlap iff, for some k, one with index >= 1
+    # along k and 0 after it overlaps one with index 0 along k and after it.
+    for k in range(a.ndim):
+        if a.shape[k] < 2:
+            continue
+        later = (0,) * (a.ndim - k - 1)
+        head = a[(slice(None),) * k + (slice(0, 1),) + later]
+        rest = a[(slice(None),) * k + (slice(1, None),) + later]
+        try:
+            if np.shares_memory(head, rest, max_work=OVERLAP_WORK):
+                return True
+        except np.exceptions.TooHardError:
+            raise ValueError(f"fastinit cannot tell whether the elements of this array (shape "
+                             f"{a.shape}, strides {a.strides}) share memory: NumPy's exact "
+                             f"check gave up. Fill a contiguous array instead "
+                             f"(np.ascontiguousarray(a) makes one).") from None
+    return False
+
+
+cdef int raise_overlap(Py_buffer *view, str why) except -1:
+    shape = tuple(view.shape[k] for k in range(view.ndim))
+    strides = tuple(view.strides[k] for k in range(view.ndim))
+    raise ValueError(f"two elements of this array share memory ({why}: shape {shape}, strides "
+                     f"{strides}), as in arrays made by np.broadcast_to, torch's expand() or "
+                     f"as_strided; a fill's values would depend on which write lands last. "
+                     f"Fill a contiguous array instead (np.ascontiguousarray(a) or "
+                     f"t.contiguous() makes one).")
+
+
+def check_buffer(object out, int dtype):
+    """Raises what fill_buffer raises for `out` before it writes anything: BufferError
+    if it is read-only, TypeError for items that are not dtype's, ValueError if two
+    of its elements share memory."""
+    cdef Py_buffer view
+    if not 0 <= dtype < FI_NDTYPES:
+        raise ValueError(f"unknown dtype code {dtype}")
+    PyObject_GetBuffer(out, &view, PyBUF_RECORDS)
+    try:
+        check_items(&view, dtype)
+        check_no_overlap(out, &view)
+    finally:
+        PyBuffer_Release(&view)
+
+
 def fill_buffer(object out, int dtype, str kind, double a, double b, double c, uint64_t seed,
-                uint64_t stream, tuple global_shape, tuple origin, int threads):
+                object stream, tuple global_shape, tuple origin, int threads):
     """Writes the box of `global_shape` at `origin` whose shape is out's shape.
 
-    out must support the writable buffer protocol, with items of the size of
+    out must support the writable buffer protocol, with no two elements sharing
+    memory (check_buffer), and items of the size of
     `dtype` (a code of DTYPES), which its bytes are written as, whatever its
     format says (the layer above checks that it holds that dtype, or means
     to: 16-bit integers for bfloat16 without a NumPy dtype for it);
     global_shape and origin are tuples of ints already checked to fit, or both
-    None for the whole tensor.
+    None for the whole tensor. stream is an int, or an iterator that gives a
+    fresh one, taken only once out has been accepted (so that a refused fill
+    uses up no stream).
     """
     cdef Py_buffer view
     cdef fi_dist dist
     cdef fi_region region
     cdef uint64_t begin, end, total, stride
     cdef int k, ndim
-    cdef fi_kind fkind = KINDS[kind]
+    cdef fi_kind fkind
+    try:
+        fkind = KINDS[kind]
+    except KeyError:
+        raise ValueError(f"fill_buffer: unknown kind {kind!r}; the engine draws "
+                         f"{', '.join(KINDS)}") from None
     if not 0 <= dtype < FI_NDTYPES:
         raise ValueError(f"unknown dtype code {dtype}")
     PyObject_GetBuffer(out, &view, PyBUF_RECORDS)
@@ -80,7 +200,9 @@ def fill_buffer(object out, int dtype, str kind, double a, double b, double c, u
         if ndim > FI_MAX_DIMS:
             raise ValueError(f"at most {FI_MAX_DIMS} dimensions are supported")
         check_items(&view, dtype)
-        fi_dist_init(&dist, seed, stream, fkind, <fi_dtype>dtype, a, b, c)
+        check_no_overlap(out, &view)
+        fi_dist_init(&dist, seed, stream if type(stream) is int else next(stream), fkind,
+                     <fi_dtype>dtype, a, b, c)
 
         # Row-major logical strides of the global shape; the box's origin index.
         region.ndim = ndim if ndim > 0 else 1

@@ -15,7 +15,6 @@ import numpy as np
 from . import _buffers, _dtypes, _engine, schemes
 from .orthogonal import orthogonal
 
-ENGINE_KINDS = ("uniform", "normal", "truncated_normal")
 _plans: dict = {}  # (scheme, dtype code, shape, params) -> Plan
 _MAX_PLANS = 4096
 
@@ -62,7 +61,8 @@ def fill_as(out, dtype, scheme, params, seed, stream, threads, global_shape, ori
     Parameters
     ----------
     out : np.ndarray
-        Writable, any layout, with items of `dtype`'s size in native byte order.
+        Writable, any layout in which no two elements share memory, with items of
+        `dtype`'s size in native byte order.
         Its bytes are written as `dtype`; the values are those fastinit.fill
         writes into an array of `dtype`.
     dtype : str or anything _dtypes.lookup takes
@@ -86,8 +86,8 @@ def fill_as(out, dtype, scheme, params, seed, stream, threads, global_shape, ori
         For a dtype fastinit does not write, or an `out` that is not a NumPy
         array of items of its size in native byte order.
     ValueError
-        For a read-only `out`, and for bad scheme parameters or regions, as
-        fastinit.fill. Nothing is written then.
+        For a read-only `out` or one whose elements share memory, and for bad
+        scheme parameters or regions, as fastinit.fill. Nothing is written then.
     """
     dtype = _dtypes.lookup(dtype)
     if not isinstance(out, np.ndarray):
@@ -110,23 +110,23 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
     if not whole:
         global_shape, origin = _buffers.check_region(shape, global_shape, origin)
     kind, args = plan(scheme, params, dtype, shape if whole else global_shape)
-    # The dtype is checked by now, not yet whether arr may be written: the binding
-    # checks that, but a fresh stream must not be used up, nor NumPy write, first.
-    if (type(stream) is not int or kind not in ENGINE_KINDS) and not arr.flags.writeable:
-        _buffers.writable_view(source)  # raises the error that says what to do
-    if type(stream) is not int:
-        stream = next(stream)
     if dtype.narrow:  # written as its bits: NumPy may have no dtype for it (bfloat16)
         arr = arr.view(dtype.bits)
-    if kind in ENGINE_KINDS:
+    if kind in _engine.KINDS:  # the binding checks the buffer, then takes a fresh stream
         try:
             _engine.fill_buffer(arr, dtype.code, kind, *args, seed, stream, global_shape, origin,
                                 threads)
         except (BufferError, ValueError, TypeError):
-            if source is not None:
-                _buffers.writable_view(source)  # raises the error that says what to do
+            _explain(source)
             raise
         return
+    try:  # before a fresh stream is used up, and before NumPy writes
+        _engine.check_buffer(arr, dtype.code)
+    except (BufferError, ValueError, TypeError):
+        _explain(source)
+        raise
+    if type(stream) is not int:
+        stream = next(stream)
     if kind == "constant":
         values = np.float64(args[0])  # already in the dtype drawn
     elif whole:
@@ -141,3 +141,10 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
     values = np.asarray(values, dtype.draws)
     arr.view(dtype.bits)[...] = (_engine.round_narrow(values, dtype.name) if dtype.narrow
                                  else values.view(dtype.bits))
+
+
+def _explain(source):
+    """After the binding refused a buffer: raises the error that _buffers.writable_view
+    gives `source`, what the user passed, if it says more (what to do); else returns."""
+    if source is not None:
+        _buffers.writable_view(source)

@@ -1,12 +1,19 @@
-"""Scheme parameters: checked, then rounded to the target dtype as docs/stream.md says.
+"""Arguments checked, and scheme parameters rounded to the target dtype as docs/stream.md says.
+
+Every integer a user passes (seeds, streams, counts, fans, threads, shapes, regions) is
+checked by integer() or integers(), every real parameter by finite() or positive(), so
+that each message names the argument and what it must be.
 
 The C core takes each parameter already rounded once to float32 or float64
 (the dtype that the array's dtype draws: float32 for bfloat16 and float16);
 doing it here, in exact rational arithmetic, keeps the C side free of
-double-rounding questions. `dtype` below is anything _dtypes.lookup takes.
+double-rounding questions. Parameters whose values the array's dtype cannot hold are
+refused here too ("what the dtype can hold" below). `dtype` below is anything
+_dtypes.lookup takes.
 """
 import math
 import operator
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -57,17 +64,74 @@ def positive(name, value):
     return v
 
 
-def fan(name, value):
-    """A fan given by the user: an int >= 1."""
+def number_text(n):
+    """n for a message: 2**64 - 1 as "2**64 - 1", an integer of hundreds of digits by its
+    size."""
+    for k, text in ((0, ""), (1, " - 1"), (-1, " + 1")):
+        m = n + k
+        if m >= 1 << 20 and m & (m - 1) == 0:
+            return f"2**{m.bit_length() - 1}{text}"
+    digits = str(n)
+    return digits if len(digits) <= 40 else f"an integer of {len(digits.lstrip('-'))} digits"
+
+
+def _shown(value):
+    """A value the user passed, for a message: its type and (briefly) what it is."""
+    text = repr(value) if isinstance(value, (str, bytes)) else str(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
+def _range_text(low, high):
+    if high is None:
+        return f">= {number_text(low)}"
+    return f"in [{number_text(low)}, {number_text(high)}]"
+
+
+def integer(name, value, low=0, high=None):
+    """value as a Python int in [low, high] (no upper end for high=None), or a
+    TypeError (not an integer) or ValueError (out of range) naming `name`.
+
+    Every integer fastinit takes from a user goes through here. Any integer type is
+    taken (int, NumPy integers, anything with __index__); bools, floats (even 2.0)
+    and strings are not, so that a mistake is not rounded into a valid value.
+    """
+    if type(value) is int and value >= low and (high is None or value <= high):
+        return value  # the common case, kept cheap
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive int, got a bool")
+        raise TypeError(f"{name} must be an integer {_range_text(low, high)}, got a bool "
+                        f"({value!r})")
     try:
         n = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be a positive int, got {value!r}") from None
-    if n < 1:
-        raise ValueError(f"{name} must be >= 1, got {n}")
+        raise TypeError(f"{name} must be an integer {_range_text(low, high)}, got "
+                        f"{_shown(value)}") from None
+    if n < low or (high is not None and n > high):
+        raise ValueError(f"{name} must be {_range_text(low, high)}, got {number_text(n)}")
     return n
+
+
+def integers(name, values, low=0):
+    """values as a tuple of Python ints >= low, each checked by integer().
+
+    Takes a tuple or list (torch.Size is a tuple) or a 1-D NumPy array of integers;
+    a dict, a set (which have no order), a string or a bare int is a TypeError
+    naming `name`, an entry out of range a ValueError naming it (``origin[1]``).
+    """
+    if not (isinstance(values, (tuple, list)) or (
+            isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu")):
+        why = " (a set or dict has no order)" if isinstance(values, (set, frozenset, dict)) else ""
+        raise TypeError(f"{name} must be a tuple or list of ints (or a 1-D NumPy array of "
+                        f"integers); got {_shown(values)}{why}")
+    return tuple(integer(f"{name}[{k}]", v, low) for k, v in enumerate(values))
+
+
+# A fan counts the inputs or outputs of a unit: no tensor has 2**63 elements or more.
+MAX_FAN = (1 << 63) - 1
+
+
+def fan(name, value):
+    """A fan given by the user: an int in [1, 2**63 - 1]."""
+    return integer(name, value, 1, MAX_FAN)
 
 
 def flag(name, value):
@@ -84,42 +148,146 @@ def choice(name, value, choices):
     raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
 
 
-def _fits(name, value, dtype):
-    if not math.isfinite(value):
-        raise ValueError(f"{name} = {value!r} overflows {_dtypes.lookup(dtype).params}; "
-                         f"use smaller parameters or float64")
-    return value
+# ---- what the dtype can hold ---------------------------------------------------------
+#
+# A scale that rounds to 0 in the array's dtype (a uniform of it would be all zeros), and
+# values past its largest finite one (written as infinities), are refused before anything
+# is written (docs/stream.md, "Parameters"). The rules, for the array's dtype D (bfloat16
+# and float16 included: their values are the float32 values rounded) and the parameters
+# already rounded to the dtype drawn:
+#
+# - uniform(low, high): (high - low) / 2 must not round to 0 in D unless low == high,
+#   and mid +- half * (1 - 2**-p), the values of the extreme draws, must be finite in D;
+# - normal(mean, std): std must not round to 0 in D, and |mean| + Z_MAX * std must be
+#   below D's overflow threshold, Z_MAX bounding the stream's |z| from above;
+# - truncated normal: std and bound * std must not round to 0 in D, and
+#   mean +- bound * std must be finite in D;
+# - constant(value): value must be finite in D (rounding it to 0 is allowed: it is
+#   the nearest value, as np.full writes it);
+# - orthogonal(gain): gain must neither round to 0 in D nor overflow it.
+
+# The largest |z| of the stream's normal by the dtype drawn, rounded up: 5.89 in float32,
+# 8.66 in float64 (docs/stream.md, "normal(mean, std)").
+NORMAL_Z_MAX = {"float32": Fraction(59, 10), "float64": Fraction(87, 10)}
+
+
+class ScaleError(ValueError):
+    """Parameters whose values the array's dtype cannot hold: a scale that rounds to 0
+    there, or values past its largest finite value. schemes.plan adds which of the
+    scheme's arguments made it so."""
+
+
+def _underflows(x, row):
+    """Whether x (a value of the dtype row draws) rounds to 0 in row's dtype."""
+    return abs(x) <= row.tiny / 2  # halfway to the least subnormal is a tie: to even, 0
+
+
+def _overflows(x, row):
+    """Whether x (a float, int or Fraction, exactly) rounds to infinity in row's dtype."""
+    return not abs(x) < row.overflow  # NaN (inf - inf) included
+
+
+def _zero(what, x, row):
+    return ScaleError(f"{what} {x:.6g}, rounds to 0 in {row.name}, whose least positive value "
+                      f"is {row.tiny:.6g}")
+
+
+def _past(what, x, row):
+    try:
+        text = f"{float(x):.6g}"
+    except OverflowError:  # an exact Fraction past float64
+        text = f"{Decimal(x.numerator) / Decimal(x.denominator):.6g}"
+    return ScaleError(f"{what} {text}, past {row.name}'s largest finite value {row.max:.6g}")
+
+
+def _extremes(mid, half, s, row):
+    """mid + half * s and mid - half * s, computed in the dtype drawn as the kernels
+    compute values (docs/stream.md: each operation rounded, no fused multiply-add)."""
+    f = np.dtype(row.draws).type
+    with np.errstate(over="ignore", invalid="ignore"):
+        return [float(f(mid) + f(half) * f(s)), float(f(mid) + f(half) * f(-s))]
 
 
 def constant(value, dtype):
     """value in dtype, refused if it is not a finite number there. A zero keeps its
     sign, as NumPy's np.full does (a Fraction has none)."""
+    row = _dtypes.lookup(dtype)
     v = finite("value", value)
-    return _fits("value", round_to(Fraction(v), dtype) if v != 0 else v, dtype)
+    rounded = round_to(Fraction(v), row) if v != 0 else v
+    if _overflows(rounded, row):
+        raise _past("the value is", v, row)
+    return rounded
 
 
 def uniform(low, high, dtype):
-    """(mid, half) of uniform(low, high) in dtype."""
-    low, high = finite("low", low), finite("high", high)
+    """(mid, half) of uniform(low, high) in dtype: low and high are floats, not NaN
+    (a scheme's bound may be infinite: it overflowed float64)."""
+    row = _dtypes.lookup(dtype)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise _past("the bound of the uniform is", max(abs(low), abs(high)), row)
     if not low <= high:
         raise ValueError(f"uniform needs low <= high, got low={low}, high={high}")
-    mid = round_to((Fraction(low) + Fraction(high)) / 2, dtype)
-    half = round_to((Fraction(high) - Fraction(low)) / 2, dtype)
-    return _fits("(low + high) / 2", mid, dtype), _fits("(high - low) / 2", half, dtype)
+    mid = round_to((Fraction(low) + Fraction(high)) / 2, row)
+    half = round_to((Fraction(high) - Fraction(low)) / 2, row)
+    if low < high and _underflows(half, row):
+        raise _zero("the half-width of the uniform,", (high - low) / 2, row)
+    if not (math.isfinite(mid) and math.isfinite(half)):
+        raise _past("the bound of the uniform is", max(abs(low), abs(high)), row)
+    s_max = 1 - 2.0**-_dtypes.BY_NAME[row.draws].digits  # the largest |s|: docs/stream.md
+    if any(_overflows(v, row) for v in _extremes(mid, half, s_max, row)):
+        raise _past("the values of the uniform reach", max(abs(low), abs(high)), row)
+    return mid, half
 
 
 def normal(mean, std, dtype):
-    """(mean, std) of normal(mean, std) in dtype."""
-    mean, std = finite("mean", mean), positive("std", std)
-    rounded = _fits("std", round_to(Fraction(std), dtype), dtype)
-    if rounded == 0:
-        raise ValueError(f"std = {std!r} is 0 in {_dtypes.lookup(dtype).params}; use a larger "
-                         f"std or float64")
-    return _fits("mean", round_to(Fraction(mean), dtype), dtype), rounded
+    """(mean, std) of normal(mean, std) in dtype: mean finite, std > 0 (or a scheme's
+    std, computed: 0 or infinite when it underflowed or overflowed float64)."""
+    row = _dtypes.lookup(dtype)
+    rounded_mean, rounded = _rounded(mean, std, "normal", row)
+    if _underflows(rounded, row):
+        raise _zero("the std of the normal,", std, row)
+    z = NORMAL_Z_MAX[row.draws]
+    if _overflows(abs(Fraction(rounded_mean)) + z * Fraction(rounded), row):
+        raise _past(f"the values of the normal can reach |mean| + {float(z)} * std =",
+                    abs(Fraction(mean)) + z * Fraction(std), row)
+    return rounded_mean, rounded
 
 
 def truncated_normal(mean, std, bound, dtype):
-    """(mean, std, bound) of the normal truncated at mean +- bound * std, in dtype."""
-    mean, std = normal(mean, std, dtype)
-    bound = _fits("bound", round_to(Fraction(positive("bound", bound)), dtype), dtype)
-    return mean, std, bound
+    """(mean, std, bound) of the normal truncated at mean +- bound * std, in dtype:
+    bound > 0; mean and std as normal() takes them."""
+    row = _dtypes.lookup(dtype)
+    rounded_mean, rounded = _rounded(mean, std, "truncated normal", row)
+    c = round_to(Fraction(bound), row)
+    if _underflows(rounded, row):
+        raise _zero("the std of the truncated normal,", std, row)
+    if not math.isfinite(c):
+        raise _past("the bound of the truncated normal is", bound, row)
+    if _underflows(_extremes(0.0, rounded, c, row)[0], row):  # bound * std, as computed
+        raise _zero("the half-width of the truncated normal, bound * std =", bound * std, row)
+    if any(_overflows(v, row) for v in _extremes(rounded_mean, rounded, c, row)):
+        raise _past("the values of the truncated normal reach |mean| + bound * std =",
+                    abs(Fraction(mean)) + Fraction(bound) * Fraction(std), row)
+    return rounded_mean, rounded, c
+
+
+def _rounded(mean, std, name, row):
+    """mean and std rounded to the dtype row draws, refused where that overflows."""
+    if math.isinf(std):
+        raise _past(f"the std of the {name} is", std, row)
+    rounded_mean, rounded = round_to(Fraction(mean), row), round_to(Fraction(std), row)
+    if math.isinf(rounded_mean) or math.isinf(rounded):
+        raise _past(f"the {'mean' if math.isinf(rounded_mean) else 'std'} of the {name} is",
+                    mean if math.isinf(rounded_mean) else std, row)
+    return rounded_mean, rounded
+
+
+def scale(name, value, dtype):
+    """value, a scale that multiplies values of magnitude up to 1 (orthogonal's gain),
+    checked to neither round to 0 nor overflow in dtype."""
+    row = _dtypes.lookup(dtype)
+    if _underflows(round_to(Fraction(value), row), row):
+        raise _zero(f"{name},", value, row)
+    if _overflows(value, row):
+        raise _past(f"{name} is", value, row)
+    return value

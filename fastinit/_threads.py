@@ -7,9 +7,7 @@ cannot fill faster, and since the values are the same on any number of threads,
 a script written for a large machine runs unchanged on a small one."""
 import os
 
-import numpy as np
-
-from . import _engine
+from . import _engine, _params
 
 
 def _from_environment():
@@ -35,8 +33,6 @@ def resolve(threads):
     """`threads` checked, or the default for None; clamped to _engine.max_threads()."""
     if threads is None:
         return DEFAULT
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
-        raise TypeError(f"threads must be a positive int or None, got {threads!r}")
-    if threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
-    return int(min(threads, _engine.max_threads()))
+    if type(threads) is not int or threads < 1:
+        threads = _params.integer("threads", threads, 1)
+    return min(threads, _engine.max_threads())

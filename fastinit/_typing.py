@@ -1,7 +1,8 @@
 """Names for the types the public API takes, used in its annotations.
 
-Seeds, streams and shapes are checked with operator.index at run time, so any
-int-like (a NumPy integer too) is accepted; the annotations say the same.
+Seeds, streams, shapes and regions are checked at run time by _params.integer, which
+takes any int-like (a NumPy integer too) and refuses bools and floats; the annotations
+say the same.
 """
 from typing import Any, Sequence, SupportsIndex, TypeVar, Union
 

@@ -6,11 +6,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _dtypes, _engine, _fill, _streams, _threads, generator
+from . import _dtypes, _engine, _fill, _params, _streams, _threads, generator
 from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 from ._version import __version__
 
 RAW_WORDS = 1 << 66  # raw words per (seed, stream)
+MAX_RAW_COUNT = ((1 << 63) - 1) // 4  # uint32 words in the largest NumPy array
 
 
 def _seed_and_stream(seed, stream):
@@ -29,8 +30,9 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     ----------
     array : float32, float64, bfloat16 or float16 array
         A NumPy array or anything NumPy can view without a copy (np.memmap,
-        array.array, a CPU torch.Tensor), in any memory layout: values depend
-        only on each element's logical (row-major) index. The same object is
+        array.array, a CPU torch.Tensor), in any memory layout in which no two
+        elements share memory: values depend only on each element's logical
+        (row-major) index. The same object is
         returned; nothing is copied. bfloat16: a torch.bfloat16 tensor or a
         NumPy array of ml_dtypes.bfloat16. A bfloat16 or float16 value is the
         float32 value of the same element rounded to nearest, ties to even.
@@ -48,7 +50,7 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         process may run on. More than the CPUs of the machine are clamped to
         that number (``get_config()["max_threads"]``). The values never depend
         on it.
-    global_shape, origin : tuple of int, optional
+    global_shape, origin : tuple or list of int, optional
         `array` is the box at `origin` of a tensor of shape `global_shape`: it
         gets exactly the values the whole tensor has there, and fans come from
         `global_shape`, so every shard has the scale of the whole tensor.
@@ -59,9 +61,12 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
     Raises
     ------
     TypeError, ValueError
-        For a buffer that cannot be filled in place, an unknown scheme (with the
-        closest names), a parameter the scheme does not take, or a bad value;
-        nothing is written then.
+        For a buffer that cannot be filled in place (read-only, another dtype,
+        two elements sharing memory: a stride of 0 from np.broadcast_to or
+        Tensor.expand), an unknown scheme (with the closest names), a parameter
+        the scheme does not take, or a bad value (among them, parameters whose
+        values the array's dtype cannot hold: a scale that rounds to 0 in it, or
+        values past its largest finite value); nothing is written then.
     """
     seed, stream = _seed_and_stream(seed, stream)
     return _fill.fill(array, scheme, params, seed, stream, _threads.resolve(threads),
@@ -80,7 +85,15 @@ def sample(shape: Shape, scheme: str, *, dtype: DTypeLike = np.float32,
     has ml_dtypes' dtype (ImportError without ml_dtypes).
 
     >>> w = fastinit.sample((784, 256), "glorot_uniform", seed=0)
-    >>> e = fastinit.sample((32000, 4096), "normal", std=0.02, dtype="bfloat16", seed=0)
+    >>> w.shape, w.dtype
+    ((784, 256), dtype('float32'))
+    >>> bound = (6 / (784 + 256)) ** 0.5  # glorot_uniform: U(-bound, bound)
+    >>> bool(abs(w).max() <= bound)
+    True
+    >>> e = fastinit.sample((1000, 64), "normal", std=0.02, dtype="float16", seed=0)
+    >>> bool(np.array_equal(e, fastinit.sample((1000, 64), "normal", std=0.02, seed=0)
+    ...                                   .astype(np.float16)))  # the float32 values, rounded
+    True
     """
     return fill(generator.new_array(shape, dtype), scheme, seed=seed, stream=stream,
                 threads=threads, global_shape=global_shape, origin=origin, **params)
@@ -92,10 +105,14 @@ def random_raw(count: int, *, seed: Seed, stream: Stream = 0,
 
     Word w is word w % 4 of Philox4x32-10 block w // 4 (see docs/stream.md).
     """
-    count = _streams.as_int(count, "count", RAW_WORDS + 1, "2**66]")
-    start = _streams.as_int(start, "start", RAW_WORDS, "2**66")
+    count = _params.integer("count", count, 0, RAW_WORDS)
+    start = _params.integer("start", start, 0, RAW_WORDS - 1)
     if start + count > RAW_WORDS:
         raise ValueError(f"start + count = {start + count} runs past the stream's 2**66 words")
+    if count > MAX_RAW_COUNT:
+        raise ValueError(f"count = {_params.number_text(count)} words would take {count * 4 / 2**60:.0f} EiB, more "
+                         f"than one NumPy array can hold (2**61 - 1 words); read the stream "
+                         f"in pieces with start=")
     return _engine.random_raw(count, _streams.check_seed(seed), _streams.stream_id(stream),
                               start >> 2, start & 3, _threads.resolve(None))
 

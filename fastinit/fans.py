@@ -14,8 +14,9 @@ vector (rank 1, e.g. a bias) has fan_in = fan_out = its length; a scalar has 1.
 from __future__ import annotations
 
 import math
-import operator
-from typing import Iterable
+from typing import Sequence, SupportsIndex
+
+from . import _params
 
 LAYOUTS = ("keras", "torch")
 
@@ -28,7 +29,7 @@ def check_layout(layout):
     return layout.lower()
 
 
-def compute_fans(shape: Iterable[int], layout: str = "keras") -> tuple[int, int]:
+def compute_fans(shape: Sequence[SupportsIndex], layout: str = "keras") -> tuple[int, int]:
     """(fan_in, fan_out) of a weight of this shape in this layout.
 
     >>> compute_fans((3, 3, 64, 128))                  # Keras Conv2D kernel
@@ -37,7 +38,7 @@ def compute_fans(shape: Iterable[int], layout: str = "keras") -> tuple[int, int]
     (576, 1152)
     """
     layout = check_layout(layout)
-    shape = tuple(operator.index(n) for n in shape)
+    shape = _params.integers("shape", shape)
     if len(shape) == 0:
         return 1, 1
     if len(shape) == 1:

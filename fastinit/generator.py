@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from . import _dtypes, _fill, _streams, _threads
+from . import _dtypes, _fill, _params, _streams, _threads
 from ._typing import ArrayT, DTypeLike, Region, Seed, Shape, Stream
 
 
@@ -32,6 +32,9 @@ class Generator:
     >>> gen = fastinit.Generator(42)
     >>> w = gen.fill(np.empty((512, 256), np.float32), "he_normal", name="encoder.0.weight")
     >>> b = gen.sample(256, "zeros")
+    >>> again = fastinit.Generator(42).sample((512, 256), "he_normal", name="encoder.0.weight")
+    >>> bool(np.array_equal(w, again))  # the name, not the order of calls, gives the values
+    True
     """
 
     def __init__(self, seed: Seed | None = None) -> None:
@@ -72,6 +75,8 @@ class Generator:
 
 def new_array(shape, dtype):
     """np.empty(shape, dtype) for a dtype fastinit writes (bfloat16: ml_dtypes')."""
+    shape = (_params.integers("shape", shape) if isinstance(shape, (tuple, list, np.ndarray))
+             else _params.integer("shape", shape))
     return np.empty(shape, _dtypes.lookup(dtype).numpy())
 
 

@@ -14,23 +14,30 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, NamedTuple, Tuple
 
-from . import _params
+from . import _dtypes, _engine, _params
 from .fans import check_layout, compute_fans
 
 # The std of a standard normal truncated to [-2, 2]: dividing by it keeps the
 # variance of a truncated draw what the scheme's formula says (Keras, JAX).
 TRUNCATED_STD = 0.87962566103423978
 MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
-DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
+# variance_scaling's distribution= is the name of the engine's kind it draws.
+DISTRIBUTIONS = tuple(_engine.KINDS)
 REQUIRED = object()  # default of a parameter the caller must give
 
 
 class Plan(NamedTuple):
-    """What to write. kind "uniform" args (mid, half, 0), "normal" (mean, std, 0),
-    "truncated_normal" (mean, std, bound), all already in the dtype (the engine
-    takes three numbers); "constant" (value,); "orthogonal" (layout, gain)."""
+    """What to write: kind, one of KINDS, and its args. The engine's kinds take three
+    numbers already in the dtype: "uniform" (mid, half, 0), "normal" (mean, std, 0),
+    "truncated_normal" (mean, std, bound); "constant" (value,); "orthogonal" (layout,
+    gain)."""
     kind: str
     args: tuple
+
+
+# Every kind of Plan: the engine's distributions (_engine.KINDS), which the C core
+# writes, and two that _fill writes itself.
+KINDS = (*_engine.KINDS, "constant", "orthogonal")
 
 
 @dataclass(frozen=True)
@@ -71,20 +78,23 @@ def _normal_plan(std, dtype, truncated=False, mean=0.0):
 @_register("uniform", {"low": 0.0, "high": 1.0},
            "U(low, high): every value in [low, high] equally likely.")
 def _uniform(p, dtype, shape):
-    return _uniform_plan(p["low"], p["high"], dtype)
+    return _uniform_plan(_params.finite("low", p["low"]), _params.finite("high", p["high"]),
+                         dtype)
 
 
 @_register("normal", {"mean": 0.0, "std": 1.0}, "N(mean, std**2), by Box-Muller.")
 def _normal(p, dtype, shape):
-    return _normal_plan(p["std"], dtype, mean=p["mean"])
+    return _normal_plan(_params.positive("std", p["std"]), dtype,
+                        mean=_params.finite("mean", p["mean"]))
 
 
 @_register("truncated_normal", {"mean": 0.0, "std": 1.0, "bound": 2.0},
            "N(mean, std**2) restricted to mean +- bound*std (inverse CDF, no rejection). "
            "std is that of the normal before truncation.", aliases=("trunc_normal",))
 def _truncated_normal(p, dtype, shape):
-    return Plan("truncated_normal", _params.truncated_normal(p["mean"], p["std"], p["bound"],
-                                                             dtype))
+    return Plan("truncated_normal", _params.truncated_normal(
+        _params.finite("mean", p["mean"]), _params.positive("std", p["std"]),
+        _params.positive("bound", p["bound"]), dtype))
 
 
 # ---- constants: no random draws -------------------------------------------------
@@ -233,7 +243,8 @@ def _variance_scaling(p, dtype, shape):
 def _orthogonal(p, dtype, shape):
     if len(shape) < 2:
         raise ValueError(f"orthogonal needs a tensor of rank 2 or more; got shape {tuple(shape)}")
-    return Plan("orthogonal", (check_layout(p["layout"]), _params.positive("gain", p["gain"])))
+    gain = _params.scale("gain", _params.positive("gain", p["gain"]), dtype)
+    return Plan("orthogonal", (check_layout(p["layout"]), gain))
 
 
 # ---- lookup -----------------------------------------------------------------------
@@ -273,6 +284,37 @@ def resolve_params(scheme: Scheme, given: dict) -> dict:
 
 
 def plan(scheme, params, dtype, shape) -> Plan:
-    """What `scheme` with `params` writes into a tensor of `shape` and `dtype`."""
+    """What `scheme` with `params` writes into a tensor of `shape` and `dtype`.
+
+    Parameters whose values the dtype cannot hold (a scale that rounds to 0 there, or
+    values past its largest finite value: _params, "what the dtype can hold") are a
+    ScaleError (a ValueError) that names the arguments that made it so.
+    """
     chosen = lookup(scheme)
-    return chosen.plan(resolve_params(chosen, params), dtype, tuple(shape))
+    try:
+        return chosen.plan(resolve_params(chosen, params), dtype, tuple(shape))
+    except _params.ScaleError as error:
+        raise _params.ScaleError(f"{chosen.name}: {error}; {_cause(chosen, params, dtype, shape)}"
+                                 ) from None
+
+
+def _cause(scheme, params, dtype, shape):
+    """Which of the arguments the caller gave made the plan fail: each that, put back
+    to its default alone, lets it pass (one without a default counts as such); all of
+    them if none does."""
+    def passes(changed):
+        try:
+            scheme.plan(resolve_params(scheme, changed), dtype, tuple(shape))
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def text(names):
+        return ", ".join(f"{k}={_params.number_text(v) if type(v) is int else repr(v)}"
+                         for k, v in ((k, params[k]) for k in names))
+    culprits = [k for k in params if scheme.defaults[k] is REQUIRED
+                or passes({**params, k: scheme.defaults[k]})] or list(params)
+    wider = "" if _dtypes.lookup(dtype).name == "float64" else ", or fill a float64 array"
+    if not culprits:
+        return f"from the fans of the shape {tuple(shape)}{wider}"
+    return f"from {text(culprits)}: change {'it' if len(culprits) == 1 else 'them'}{wider}"

@@ -70,6 +70,12 @@ FILLS = [
     ("truncated_normal", dict(mean=-1.0, std=2.0, bound=9.0)),
 ]
 
+# Fills refused since issue 14 (the dtype cannot hold their values: docs/stream.md,
+# "Parameters"): uniform(-1e-40, 1e-40) rounds every float16 value to 0. Their digests
+# stay in the data file, recorded before, and are still checked against NumPy's cast of
+# the float32 fill; the engine now refuses them instead of writing them.
+REFUSED = {(2, "float16")}
+
 
 def digest(a):
     return hashlib.sha256(np.ascontiguousarray(a).view(np.uint8)).hexdigest()[:32]
@@ -125,7 +131,8 @@ def engine_digests():
     got = {}
     for dtype in DTYPES + NARROW:
         for case in range(len(FILLS)):
-            got[fill_key(case, dtype)] = digest(engine_fill(case, dtype))
+            if (case, dtype) not in REFUSED:
+                got[fill_key(case, dtype)] = digest(engine_fill(case, dtype))
     for dtype in DTYPES:
         for fn in MATH_FNS:
             got[math_key(fn, dtype)] = digest(_engine.eval_math(fn, math_inputs(fn, dtype)))

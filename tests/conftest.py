@@ -6,9 +6,20 @@ import sysconfig
 import numpy as np
 import pytest
 
-import c_core
-import fastinit
-from fastinit import _engine
+# The JAX tests shard arrays over 8 devices. On CPU, XLA makes that many only if
+# XLA_FLAGS asks before JAX creates its CPU backend, which it does at the first use of
+# jax in this process, whichever test module that is: so ask here, before pytest
+# imports any test module. (Subprocesses that tests start inherit it; it is harmless.)
+# tests/test_jax.py fails, rather than skips, if the backend still has another count.
+CPU_DEVICES = 8
+_device_flag = "--xla_force_host_platform_device_count"
+if _device_flag not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = " ".join(
+        [os.environ.get("XLA_FLAGS", ""), f"{_device_flag}={CPU_DEVICES}"]).strip()
+
+import c_core  # noqa: E402
+import fastinit  # noqa: E402
+from fastinit import _engine  # noqa: E402
 
 # CI sets FASTINIT_TEST_INSTALLED=1 to test what a user installs: fastinit must then come
 # from this environment's site-packages, not from a checkout, or a file missing from the
@@ -43,6 +54,17 @@ def c_program(tmp_path_factory):
             built[key] = c_core.build(cc, driver, out, *flags)
         return built[key]
     return build
+
+
+@pytest.fixture(scope="session")
+def jax_devices():
+    """JAX's devices, which must be the CPU_DEVICES asked for above (a failure, not a skip,
+    if JAX started its backend before this file could ask)."""
+    jax = pytest.importorskip("jax")
+    if jax.device_count() != CPU_DEVICES:
+        pytest.fail(f"JAX has {jax.device_count()} devices, not {CPU_DEVICES}: its CPU backend "
+                    f"started before tests/conftest.py set XLA_FLAGS (a plugin that uses jax?)")
+    return jax.devices()
 
 
 def filled(shape, scheme, dtype=np.float32, order="C", **kw):

@@ -1,6 +1,8 @@
 """`python -m fastinit bench` runs end to end (on tiny sizes: its numbers are not
 checked here, only that every part of it runs and reports)."""
+import importlib.util
 import json
+import os
 
 import pytest
 
@@ -32,3 +34,19 @@ def test_bench_table_is_printed():
                      "'--quick', '--dtype', 'float32', '--case', 'he_normal']))", timeout=120)
     assert run.returncode == 0, run.stderr
     assert "he_normal" in run.stdout and "targets (issues 4 and 11)" in run.stdout
+
+
+def test_jax_bench_runs_and_reports_every_model():
+    # Not imported here: Keras would pick its backend in this process.
+    for library in ("flax", "keras"):
+        if importlib.util.find_spec(library) is None:
+            pytest.skip(f"{library} is not installed")
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "benchmarks", "bench_jax.py")
+    args = ["--params", "2e5", "--repeat", "1", "--keras-backend", "numpy", "--json"]
+    run = run_python(f"import runpy, sys; sys.argv = [{script!r}, *{args!r}]; "
+                     f"runpy.run_path({script!r}, run_name='__main__')", timeout=300)
+    assert run.returncode == 0, run.stderr
+    rows = json.loads(run.stdout)["rows"]
+    assert [r["model"] for r in rows] == ["flax mlp", "flax transformer", "keras mlp (numpy)"]
+    assert all(1e5 < r["params"] < 4e5 and r["fastinit_s"] > 0 for r in rows)

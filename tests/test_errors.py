@@ -67,6 +67,44 @@ def test_bad_stream(arr, stream, exc):
     assert untouched(arr)
 
 
+def test_a_stream_name_utf8_cannot_encode_is_a_value_error_naming_stream(arr):
+    with pytest.raises(ValueError, match=r"^stream '\\udcff' is not text that UTF-8 can encode"):
+        fastinit.fill(arr, "uniform", seed=1, stream="\udcff")
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("seed, message", [
+    (-1, r"^seed must be in \[0, 2\*\*64 - 1\], got -1$"),
+    (2**64, r"^seed must be in \[0, 2\*\*64 - 1\], got 2\*\*64$"),
+    (10**400, r"^seed must be in .*, got an integer of 401 digits$"),
+    (1.5, r"^seed must be an integer in \[0, 2\*\*64 - 1\], got float 1.5$"),
+    (True, r"^seed must be an integer .*, got a bool")])
+def test_integer_messages_name_the_argument_its_range_and_the_value(arr, seed, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        fastinit.fill(arr, "uniform", seed=seed)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: fastinit.compute_fans((3, 2.5)), r"^shape\[1\] must be an integer >= 0"),
+    (lambda: fastinit.compute_fans({3, 4}), r"^shape must be a tuple or list of ints"),
+    (lambda: fastinit.sample((3, -1), "zeros"), r"^shape\[1\] must be >= 0, got -1$"),
+    (lambda: fastinit.sample(2.0, "zeros"), r"^shape must be an integer >= 0, got float"),
+    (lambda: fastinit.fill(np.zeros(3), "he_normal", seed=1, fan_in=2**63),
+     r"^fan_in must be in \[1, 2\*\*63 - 1\], got 2\*\*63$"),
+    (lambda: fastinit.fill(np.zeros(3), "uniform", seed=1, threads=np.float32(2)),
+     r"^threads must be an integer >= 1, got float32 2.0$")])
+def test_every_integer_argument_is_checked_the_same_way(call, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        call()
+
+
+def test_a_released_memoryview_is_told_so():
+    view = memoryview(bytearray(16)).cast("f")
+    view.release()
+    with pytest.raises(TypeError, match="memoryview was released"):
+        fastinit.fill(view, "uniform", seed=1)
+
+
 def test_seed_and_stream_limits_are_accepted(arr):
     fastinit.fill(arr, "uniform", seed=2**64 - 1, stream=2**64 - 1)
     assert not untouched(arr)
@@ -80,13 +118,56 @@ def test_bad_raw_range(count, start, exc):
         fastinit.random_raw(count, seed=1, start=start)
 
 
+@pytest.mark.parametrize("count", [2**64, 2**63, 2**61])
+def test_a_count_past_what_an_array_holds_is_a_value_error_naming_count(count):
+    with pytest.raises(ValueError, match=r"count = 2\*\*6\d words .* more than one NumPy array "
+                                         r"can hold .* start="):
+        fastinit.random_raw(count, seed=1)
+
+
+@pytest.mark.parametrize("count, start, message", [
+    (-1, 0, r"^count must be in \[0, 2\*\*66\], got -1$"),
+    (2**67, 0, r"^count must be in \[0, 2\*\*66\], got 2\*\*67$"),
+    (1.0, 0, r"^count must be an integer in \[0, 2\*\*66\], got float 1.0$"),
+    (4, 2**66, r"^start must be in \[0, 2\*\*66 - 1\], got 2\*\*66$")])
+def test_raw_range_messages_name_the_argument_and_its_range(count, start, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        fastinit.random_raw(count, seed=1, start=start)
+
+
 @pytest.mark.parametrize("global_shape, origin", [((8, 2), None), ((8, 3, 1), (0, 0, 0)),
-                                                  ((10, 3), (3, 0)), ((10, 3), (-1, 0)),
-                                                  ((10, 3), (0,))])
+                                                  ((10, 3), (3, 0)), ((10, 3), (0,))])
 def test_region_that_does_not_fit(arr, global_shape, origin):
     with pytest.raises(ValueError, match="global_shape|global shape|dimension"):
         fastinit.fill(arr, "uniform", seed=1, global_shape=global_shape, origin=origin)
     assert untouched(arr)
+
+
+@pytest.mark.parametrize("global_shape, origin, message", [
+    ((10, 3), (-1, 0), r"^origin\[0\] must be >= 0, got -1$"),
+    ((10, -3), None, r"^global_shape\[1\] must be >= 0, got -3$")])
+def test_negative_region_entries_are_named(arr, global_shape, origin, message):
+    with pytest.raises(ValueError, match=message):
+        fastinit.fill(arr, "uniform", seed=1, global_shape=global_shape, origin=origin)
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("global_shape, origin", [
+    ({8: 0, 3: 0}, None), ({8, 3}, None), ((8, 3), {0: 0, 1: 0}), ((8, 3), {0, 1}),
+    ("83", None), (8, None), ((8, 3), iter((0, 0))), ((8, 3.0), None), ((8, True), None),
+    (np.array([8.0, 3.0]), None), (np.array([[8, 3]]), None)])
+def test_regions_are_sequences_of_ints_only(arr, global_shape, origin):
+    with pytest.raises(TypeError, match="global_shape|origin"):
+        fastinit.fill(arr, "uniform", seed=1, global_shape=global_shape, origin=origin)
+    assert untouched(arr)
+
+
+@pytest.mark.parametrize("global_shape, origin", [
+    ([8, 3], [0, 0]), (np.array([8, 3]), np.array([0, 0], np.uint64)),
+    ((np.int32(8), np.int64(3)), (np.uint8(0), 0))])
+def test_regions_take_lists_and_numpy_integers(arr, global_shape, origin):
+    fastinit.fill(arr, "uniform", seed=1, global_shape=global_shape, origin=origin)
+    np.testing.assert_array_equal(arr, fastinit.sample((8, 3), "uniform", seed=1))
 
 
 def test_origin_without_global_shape(arr):

@@ -261,32 +261,46 @@ def test_constants_keep_the_sign_of_zero(dtype):
         np.testing.assert_array_equal(np.signbit(a), np.signbit(np.full(5, -0.0, dtype)))
 
 
-def test_extreme_values_round_to_subnormals_and_infinities():
-    # float32 subnormals (bfloat16 keeps them: the instruction would flush them), and
-    # float16 subnormals and overflow (values past 65520 are infinities in float16)
-    # (uniform +-2^-118: half 2^-24 = 2^-142 exactly, so the centered kernel, whose
-    # values m 2^-142 are subnormal for |m| < 2^16, one in 256; +-2^-100: never)
-    cases = [("uniform", dict(low=-1e-40, high=1e-40)), ("normal", dict(std=1e-39)),
-             ("uniform", dict(low=-2.0**-118, high=2.0**-118)),
-             ("uniform", dict(low=-2.0**-100, high=2.0**-100)),
-             ("normal", dict(std=2e-6)), ("normal", dict(mean=60000.0, std=4000.0))]
-    for scheme, params in cases:
-        f = f32_fill(10_000, scheme, **params)
-        for fmt in NARROW:
-            want = rounded(f, fmt)
-            np.testing.assert_array_equal(narrow_fill(10_000, fmt, scheme, **params), want)
-    h = rounded(f32_fill(10_000, "normal", mean=60000.0, std=4000.0), "float16")
-    assert (h == 0x7C00).sum() > 100, "the case must reach float16's infinity"
+# Values that round to subnormals and to the largest finite value of each format.
+# bfloat16 keeps float32's subnormals (the instruction would flush them): uniform
+# +-2^-118 has half 2^-24 = 2^-142 exactly, so the centered kernel, whose values
+# m 2^-142 are subnormal for |m| < 2^16, one in 256; +-2^-100: never. float16's
+# subnormals lie below 2^-14, and its largest value 65504 holds the float32 values from
+# 65488 up to its overflow threshold 65520, which no accepted fill reaches.
+EXTREMES = {
+    "bfloat16": [("uniform", dict(low=-1e-40, high=1e-40)), ("normal", dict(std=1e-39)),
+                 ("uniform", dict(low=-2.0**-118, high=2.0**-118)),
+                 ("uniform", dict(low=-2.0**-100, high=2.0**-100)), ("normal", dict(std=2e-6)),
+                 ("normal", dict(mean=3.388e38, std=1e35))],
+    "float16": [("uniform", dict(low=-1e-7, high=1e-7)), ("normal", dict(std=2e-6)),
+                ("uniform", dict(low=-2.0**-14, high=2.0**-14)),
+                ("normal", dict(mean=65480.0, std=5.0))],
+}
+LARGEST = {"bfloat16": 0x7F7F, "float16": 0x7BFF}
+
+
+@pytest.mark.parametrize("fmt", NARROW)
+def test_extreme_values_round_to_subnormals_and_the_largest_value(fmt):
+    for scheme, params in EXTREMES[fmt]:
+        want = rounded(f32_fill(10_000, scheme, **params), fmt)
+        np.testing.assert_array_equal(narrow_fill(10_000, fmt, scheme, **params), want)
+    scheme, params = EXTREMES[fmt][-1]
+    top = rounded(f32_fill(10_000, scheme, **params), fmt)
+    assert (top == LARGEST[fmt]).sum() > 100, "the case must reach the format's largest value"
 
 
 # ---- every path, both ways: regions, strides, misalignment, streaming -------------------
 
-PATH_SCHEMES = [("uniform", {}), ("uniform", dict(low=2.5, high=7.25)),
-                ("normal", dict(mean=1.0, std=2.0)), ("truncated_normal", {}),
-                ("uniform", dict(low=-1e-40, high=1e-40))]
+# The last of each: values whose rounding gives the format's subnormals (float32's
+# subnormals for bfloat16)
+PATH_SCHEMES = {fmt: [("uniform", {}), ("uniform", dict(low=2.5, high=7.25)),
+                      ("normal", dict(mean=1.0, std=2.0)), ("truncated_normal", {}), tiny]
+                for fmt, tiny in (("bfloat16", ("uniform", dict(low=-1e-40, high=1e-40))),
+                                  ("float16", ("uniform", dict(low=-1e-5, high=1e-5))))}
 EVERY_CASE = pytest.mark.parametrize(
     "path, how, fmt, scheme, params",
-    [(p, h, f, s, kw) for p in PATHS for h in ROUNDINGS for f in NARROW for s, kw in PATH_SCHEMES],
+    [(p, h, f, s, kw) for p in PATHS for h in ROUNDINGS for f in NARROW
+     for s, kw in PATH_SCHEMES[f]],
     ids=lambda v: str(v) if v else None)
 REGIONS = ([(start, n) for start in (0, 1, 2, 3, 5) for n in range(1, 70)]
            + [(61, 77), (64, 64), (1000, 1), (5, 4099), (4093, 8195)])
@@ -341,7 +355,7 @@ def test_large_threaded_streaming_fills_on_every_path(simd_path, rounding, path,
     simd_path(path)
     rounding(how)
     n = _engine.STREAM_MIN_BYTES // 2 + 4099
-    for scheme, params in PATH_SCHEMES[::2]:
+    for scheme, params in PATH_SCHEMES[fmt][::2]:
         want = reference(scheme, tuple(params.items()), n + 11, 3, fmt)[7:7 + n]
         for offset in (2, 8, 14):
             raw = np.zeros(2 * n + 128, np.uint8)

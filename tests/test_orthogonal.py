@@ -82,8 +82,3 @@ def test_an_empty_region_does_not_compute_the_whole_matrix():
     with pytest.raises(ValueError, match="gain"):
         fastinit.fill(empty, "orthogonal", seed=SEED, gain=-1.0,
                       global_shape=(10**9, 10**9), origin=(5, 0))
-
-
-def test_needs_rank_two():
-    with pytest.raises(ValueError, match="rank 2"):
-        fastinit.sample(16, "orthogonal", seed=1)

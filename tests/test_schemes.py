@@ -6,8 +6,8 @@ import pytest
 from scipy import stats
 
 import fastinit
-from reference_rules import (TRUNCATED_STD, expected_draw, expected_variance_scaling, fans,
-                             fan_of_mode)
+from fastinit import _engine
+from reference_rules import expected_draw, expected_variance_scaling, fans
 
 FAN_SCHEMES = ["fan_in_uniform", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                "lecun_uniform", "lecun_normal"]
@@ -182,16 +182,6 @@ def test_constants_write_no_random_values(dtype):
     assert (got == dtype(0.1)).all() and got.dtype == dtype
 
 
-@pytest.mark.parametrize("scheme", ["zeros", "ones", "constant"])
-def test_constant_docs_warn_of_the_symmetry_problem(scheme):
-    assert "symmetry" in fastinit.schemes.lookup(scheme).doc
-
-
-def test_glorot_normal_documents_the_correct_variance():
-    doc = fastinit.schemes.lookup("glorot_normal").doc
-    assert "2 / (fan_in + fan_out)" in doc and "not 1/(fan_in+fan_out)" in doc
-
-
 @pytest.mark.parametrize("scheme", FAN_SCHEMES + ["orthogonal", "zeros"])
 def test_empty_tensors_are_left_as_they_are(scheme):
     empty = np.empty((0, 16), np.float32)
@@ -204,6 +194,20 @@ def test_a_plan_seen_before_is_still_checked():
     with pytest.raises(TypeError, match="truncated"):
         scheme_fill((4, 4), np.float32, "he_normal", truncated=1)
 
+def test_every_plan_is_of_a_kind_listed_once():
+    # The engine's kinds are listed once, in the binding (_engine.KINDS); schemes.KINDS
+    # adds the two that _fill writes itself, and variance_scaling's distributions are
+    # the engine's kinds by name.
+    assert fastinit.schemes.KINDS == (*_engine.KINDS, "constant", "orthogonal")
+    assert fastinit.schemes.DISTRIBUTIONS == tuple(_engine.KINDS)
+    for name in fastinit.schemes.SCHEMES:
+        params = {"value": 0.5} if name == "constant" else {}
+        assert fastinit.schemes.plan(name, params, "float32", (4, 4)).kind in \
+            fastinit.schemes.KINDS
 
-def test_fan_of_mode_reference_is_sane():
-    assert fan_of_mode("fan_geo_avg", 4, 9) == 6.0 and TRUNCATED_STD < 1
+
+def test_the_engine_refuses_a_kind_it_does_not_draw():
+    with pytest.raises(ValueError, match="unknown kind 'gamma'; the engine draws uniform, "
+                                         "normal, truncated_normal"):
+        _engine.fill_buffer(np.empty(3, np.float32), 0, "gamma", 0.0, 1.0, 0.0, 1, 0, None,
+                            None, 1)

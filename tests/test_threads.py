@@ -24,8 +24,11 @@ def test_thread_count_does_not_change_bytes(scheme, dtype):
 
 
 def test_raw_words_do_not_depend_on_threads(monkeypatch):
+    # random_raw runs on the default thread count: 1, then every CPU (7 would be clamped
+    # to them: on a small machine, no other count than the default's).
+    monkeypatch.setattr(fastinit._threads, "DEFAULT", 1)
     one = fastinit.random_raw(N, seed=1, stream=2, start=3)
-    monkeypatch.setattr(fastinit._threads, "DEFAULT", 7)
+    monkeypatch.setattr(fastinit._threads, "DEFAULT", fastinit.get_config()["max_threads"])
     np.testing.assert_array_equal(one, fastinit.random_raw(N, seed=1, stream=2, start=3))
 
 
@@ -118,14 +121,19 @@ def test_ctrl_c_interrupts_a_large_fill_quickly():
         import os, signal, threading, time
         import numpy as np
         import fastinit
-        a = np.empty(1 << 28, dtype=np.float64)  # 2 GiB, several seconds of normals on 1 thread
+        # As in a terminal, also where this runs as a background job (which starts with
+        # SIGINT ignored, so Python would install no KeyboardInterrupt handler).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # 4 GiB of the slowest kind on 1 thread: seconds of work, so the signal always
+        # comes in the middle; only the part written before it is ever touched.
+        a = np.empty(1 << 29, dtype=np.float64)
         sent = []
         def interrupt():
             sent.append(time.perf_counter())
             os.kill(os.getpid(), signal.SIGINT)
         threading.Timer(0.3, interrupt).start()
         try:
-            fastinit.fill(a, "normal", seed=1, threads=1)
+            fastinit.fill(a, "truncated_normal", seed=1, threads=1)
             print("NOT INTERRUPTED")
         except KeyboardInterrupt:
             print("LATENCY", time.perf_counter() - sent[0])
@@ -136,5 +144,5 @@ def test_ctrl_c_interrupts_a_large_fill_quickly():
     out = run_python(script).stdout
     assert "NOT INTERRUPTED" not in out, out
     latency = float(out.split("LATENCY")[1].split()[0])
-    assert latency < 0.25, out
+    assert latency < 0.5, out  # a chunk takes ~30 ms on a quiet machine; allow for load
     assert "HEALTHY True" in out, out

@@ -41,6 +41,11 @@ def test_other_tensor_dtypes_are_refused(dtype):
     assert (t.view(torch.uint8) == 0).all()
 
 
+def test_a_meta_tensor_is_refused_with_the_ways_to_give_it_memory():
+    with pytest.raises(TypeError, match=r"meta device.*to_empty\(device='cpu'\).*materialize"):
+        fastinit.fill(torch.empty(4, 4, device="meta"), "uniform", seed=1)
+
+
 # ---- bfloat16 and float16 (docs/stream.md, "Narrow formats") --------------------------------
 
 NARROW = [torch.bfloat16, torch.float16]
@@ -94,3 +99,14 @@ def test_narrow_parameters_that_require_grad_and_their_shards(dtype):
     fastinit.fill(shard, "he_normal", layout="torch", seed=2, global_shape=(96, 64),
                   origin=(48, 0))
     assert same_bits(shard, layer.weight.detach()[48:])
+
+
+def test_an_expanded_tensor_is_refused_and_nothing_is_written():
+    # Its rows share memory: threads would race to write them (issue 14).
+    base = torch.zeros(16)
+    with pytest.raises(ValueError, match=r"share memory.*stride 0.*expand\(\).*contiguous"):
+        fastinit.fill(base.expand(1 << 20, 16), "glorot_uniform", seed=0)
+    assert (base == 0).all()
+    as_strided = torch.zeros(10).as_strided((3, 3), (2, 1))
+    with pytest.raises(ValueError, match="share memory"):
+        fastinit.fill(as_strided, "normal", seed=0)
