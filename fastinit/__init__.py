@@ -31,9 +31,11 @@ _choose_simd()
 
 from . import schemes  # noqa: E402
 from .api import fill, get_config, random_raw, sample  # noqa: E402
+from .checkpoint import TensorSpec, save_safetensors  # noqa: E402
 from .fans import compute_fans  # noqa: E402
 from .gain import calculate_gain  # noqa: E402
 from .generator import Generator, default_generator, seed  # noqa: E402
 
-__all__ = ["Generator", "calculate_gain", "compute_fans", "default_generator", "fill",
-           "get_config", "random_raw", "sample", "schemes", "seed", "__version__"]
+__all__ = ["Generator", "TensorSpec", "calculate_gain", "compute_fans", "default_generator",
+           "fill", "get_config", "random_raw", "sample", "save_safetensors", "schemes", "seed",
+           "__version__"]

@@ -71,7 +71,7 @@ def check_region(shape, global_shape, origin):
             raise ValueError("origin= says where the array sits in a larger tensor; "
                              "give that tensor's shape as global_shape= too")
         return shape, (0,) * len(shape)
-    global_shape = _params.integers("global_shape", global_shape)
+    global_shape = _params.shape(global_shape, "global_shape", scalar=False)
     origin = (0,) * len(shape) if origin is None else _params.integers("origin", origin)
     if len(global_shape) != len(shape) or len(origin) != len(shape):
         raise ValueError(f"the array has {len(shape)} dimensions, so global_shape and origin "
@@ -82,11 +82,6 @@ def check_region(shape, global_shape, origin):
             raise ValueError(f"the region does not fit its global shape in dimension {k}: "
                              f"origin {o} + size {n} > global size {g} (global_shape="
                              f"{global_shape}, origin={origin}, array shape={shape})")
-    total = 1
-    for g in global_shape:
-        total *= g
-    if total >= 1 << 63:
-        raise ValueError(f"global_shape {global_shape} has {total} elements; at most 2**63 - 1")
     return global_shape, origin
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import fnmatch
 import math
 import operator
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 
-from . import _dtypes, schemes
+from . import _dtypes, _params, schemes
 
 # JAX's and Keras' glorot_normal, he_normal and lecun_normal draw a normal cut at +-2
 # sigma' with sigma' = sigma / 0.8796...; fastinit's own default is PyTorch's untruncated
@@ -54,10 +54,7 @@ def int_list(value: Any, what: str) -> list[int]:
 
 def check_shape(shape: Any) -> tuple[int, ...]:
     """shape as a tuple of ints >= 0 (an int is a 1-D shape), or an error naming it."""
-    dims = int_list(shape, "shape")
-    if any(n < 0 for n in dims):
-        raise ValueError(f"shape must not have negative sizes, got {shape!r}")
-    return tuple(dims)
+    return _params.shape(tuple(shape) if isinstance(shape, Sequence) else shape)
 
 
 def aligned_empty(shape: tuple[int, ...], dtype: Any, align: int = 64) -> np.ndarray:

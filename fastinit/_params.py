@@ -125,8 +125,20 @@ def integers(name, values, low=0):
     return tuple(integer(f"{name}[{k}]", v, low) for k, v in enumerate(values))
 
 
-# A fan counts the inputs or outputs of a unit: no tensor has 2**63 elements or more.
-MAX_FAN = (1 << 63) - 1
+# No tensor has 2**63 elements or more (so a fan, which counts some of them, is below too).
+MAX_ELEMENTS = MAX_FAN = (1 << 63) - 1
+
+
+def shape(value, name="shape", scalar=True):
+    """A tensor's shape as a tuple of ints >= 0, with at most 2**63 - 1 elements: a tuple
+    or list of ints (or a 1-D NumPy integer array) or, if `scalar`, an int for a 1-D shape."""
+    if scalar and not isinstance(value, (tuple, list, np.ndarray)):
+        dims = (integer(name, value),)
+    else:
+        dims = integers(name, value)
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise ValueError(f"{name} {dims} has {math.prod(dims)} elements; at most 2**63 - 1")
+    return dims
 
 
 def fan(name, value):

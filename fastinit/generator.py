@@ -75,9 +75,7 @@ class Generator:
 
 def new_array(shape, dtype):
     """np.empty(shape, dtype) for a dtype fastinit writes (bfloat16: ml_dtypes')."""
-    shape = (_params.integers("shape", shape) if isinstance(shape, (tuple, list, np.ndarray))
-             else _params.integer("shape", shape))
-    return np.empty(shape, _dtypes.lookup(dtype).numpy())
+    return np.empty(_params.shape(shape), _dtypes.lookup(dtype).numpy())
 
 
 # The generator behind calls that give no seed: OS entropy until fastinit.seed(n).

@@ -2,6 +2,8 @@
 does not collect it). Each `type: ignore` marks a call mypy must reject: --strict
 reports an ignore that is no longer needed, so if the stub or py.typed stopped
 shipping and the API turned into Any, mypy would fail here."""
+import pathlib
+
 import numpy as np
 import numpy.typing as npt
 
@@ -34,3 +36,11 @@ fastinit.fill(w, 42)  # type: ignore[arg-type]
 fastinit.calculate_gain("relu", "0.1")  # type: ignore[arg-type]
 fastinit.Generator(1).seed = 2  # type: ignore[misc]
 _engine.simd_select(3)  # type: ignore[arg-type]
+
+spec = fastinit.TensorSpec((256, 128), "float32", "normal", std=0.02)
+shape: tuple[int, ...] = spec.shape
+written: list[pathlib.Path] = fastinit.save_safetensors(
+    "model.safetensors", {"w": spec, "table": np.zeros(4, np.float32)}, seed=0,
+    metadata={"model": "tiny"}, max_shard_size="5GB", threads=2, progress=False)
+fastinit.save_safetensors("out", [("w", spec)], seed=0, progress=lambda done, total: None)
+fastinit.save_safetensors("out", {"w": spec})  # type: ignore[call-arg]

@@ -1,0 +1,220 @@
+"""The command line: `fastinit` (the console script) and `python -m fastinit`, each run
+in a fresh process as a user runs it."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import fastinit
+
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(fastinit.__file__)))
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# The example ships in the sdist beside tests/; the tests run from a checkout or an sdist.
+EXAMPLE = os.path.join(os.path.dirname(TESTS), "examples", "tiny_llama.json")
+
+
+def python_m(*args, timeout=120):
+    """`python -m fastinit ARGS`, started outside the source tree."""
+    return subprocess.run([sys.executable, "-m", "fastinit", *map(str, args)],
+                          env={**os.environ, "PYTHONPATH": PACKAGE_PARENT}, cwd=TESTS,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def in_process(*args, capsys):
+    """(exit code, stdout, stderr) of the command run in this process, as cli() runs it;
+    quicker than a new interpreter for the many error cases."""
+    from fastinit.__main__ import main
+    try:
+        code = main([str(a) for a in args], prog="fastinit")
+    except SystemExit as exit:  # argparse's own usage errors
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def console_script(tmp_path):
+    """The installed `fastinit` script, or in a source checkout one written as pip writes
+    it (it calls fastinit.__main__:cli, the entry point in pyproject.toml)."""
+    installed = os.path.join(os.path.dirname(sys.executable), "fastinit")
+    if os.path.exists(installed):
+        return installed
+    assert os.environ.get("FASTINIT_TEST_INSTALLED") != "1", f"{installed} is missing"
+    script = tmp_path / "fastinit"
+    script.write_text(f"#!{sys.executable}\nimport re, sys\nfrom fastinit.__main__ import cli\n"
+                      f"if __name__ == '__main__':\n"
+                      f"    sys.argv[0] = re.sub(r'(-script\\.pyw|\\.exe)?$', '', sys.argv[0])\n"
+                      f"    sys.exit(cli())\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["-h"], ["init", "--help"], ["bench", "--help"],
+                                  ["config", "--help"]])
+def test_help_of_the_command_and_of_every_subcommand(args):
+    run = python_m(*args)
+    assert run.returncode == 0 and run.stderr == ""
+    usage = "usage: python -m fastinit" + (f" {args[0]}" if args[0] not in ("-h", "--help") else "")
+    assert run.stdout.startswith(usage), run.stdout
+
+
+def test_help_lists_every_subcommand():
+    out = python_m("--help").stdout
+    for command in ("init", "bench", "config"):
+        assert f"    {command} " in out
+
+
+def test_version():
+    run = python_m("--version")
+    assert run.returncode == 0 and run.stdout == f"python -m fastinit {fastinit.__version__}\n"
+
+
+def test_bare_command_prints_help_and_exits_at_once():
+    start = time.monotonic()
+    run = python_m()
+    assert run.returncode == 0 and run.stdout.startswith("usage: python -m fastinit")
+    assert time.monotonic() - start < 10  # it used to start a 40-second benchmark
+
+
+def test_console_script_names_itself_fastinit(tmp_path):
+    run = subprocess.run([console_script(tmp_path), "--help"], capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": PACKAGE_PARENT}, cwd=TESTS)
+    assert run.returncode == 0 and run.stdout.startswith("usage: fastinit "), run.stdout
+
+
+def test_unknown_subcommand_is_a_usage_error():
+    run = python_m("frobnicate")
+    assert run.returncode == 2 and "invalid choice: 'frobnicate'" in run.stderr
+
+
+def test_config_as_text_and_json():
+    text, as_json = python_m("config"), python_m("config", "--json")
+    assert text.returncode == 0 and as_json.returncode == 0
+    config = json.loads(as_json.stdout)
+    assert config["version"] == fastinit.__version__ and "simd" in config
+    assert f"version: {fastinit.__version__}\n" in text.stdout
+
+
+def test_bench_runs_as_a_subcommand():
+    run = python_m("bench", "--size", "2**12", "--repeat", "1", "--no-torch", "--quick",
+                   "--dtype", "float32", "--case", "glorot_uniform", "--threads", "1")
+    assert run.returncode == 0, run.stderr
+    assert "glorot_uniform" in run.stdout and "targets:" in run.stdout
+
+
+def test_init_writes_the_shipped_example(tmp_path):
+    safetensors = pytest.importorskip("safetensors")
+    pytest.importorskip("ml_dtypes")  # NumPy's bfloat16, to read the example's tensors
+    assert os.path.exists(EXAMPLE), "examples/tiny_llama.json ships with the tests"
+    run = python_m("init", EXAMPLE, "-o", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # no bar: stderr is not a terminal
+    path = tmp_path / "model.safetensors"
+    with open(EXAMPLE) as f:
+        spec = json.load(f)
+    assert run.stdout.startswith(f"wrote {len(spec['tensors'])} tensors, ")
+    assert "seed 0:" in run.stdout and str(path) in run.stdout
+    with safetensors.safe_open(path, framework="np") as f:
+        assert list(f.keys()) == sorted(spec["tensors"])
+        assert f.metadata()["model"] == spec["metadata"]["model"]
+        assert f.metadata()["fastinit_seed"] == "0"
+        for name in ("model.embed_tokens.weight", "model.layers.1.mlp.down_proj.weight",
+                     "model.norm.weight"):
+            t = dict(spec["tensors"][name])
+            shape, scheme = t.pop("shape"), t.pop("scheme")
+            want = fastinit.sample(shape, scheme, dtype=spec["dtype"], seed=0, stream=name, **t)
+            got = f.get_tensor(name)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
+
+
+def test_init_options_seed_dtype_shards_quiet_overwrite(tmp_path):
+    safetensors = pytest.importorskip("safetensors")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"tensors": {
+        f"w{i}": {"shape": [64, 64], "scheme": "he_normal", "dtype": "float32"}
+        for i in range(4)}}))
+    out = tmp_path / "ckpt"
+    run = python_m("init", spec, "-o", out, "--seed", "7", "--dtype", "float64",
+                   "--max-shard-size", "40kB", "--quiet")  # float32 in SPEC, float64 written
+    assert run.returncode == 0 and run.stdout == "" and run.stderr == "", run.stderr
+    assert sorted(os.listdir(out)) == ["model-00001-of-00004.safetensors",
+                                       "model-00002-of-00004.safetensors",
+                                       "model-00003-of-00004.safetensors",
+                                       "model-00004-of-00004.safetensors",
+                                       "model.safetensors.index.json"]
+    with safetensors.safe_open(out / "model-00003-of-00004.safetensors", framework="np") as f:
+        assert np.array_equal(f.get_tensor("w2"), fastinit.sample(
+            (64, 64), "he_normal", dtype="float64", seed=7, stream="w2"))
+    again = python_m("init", spec, "-o", out, "--max-shard-size", "40kB", "--quiet")
+    assert again.returncode == 1 and "--overwrite" in again.stderr
+    again = python_m("init", spec, "-o", out, "--quiet", "--overwrite", "--max-shard-size", "1GB")
+    assert again.returncode == 0 and os.listdir(out) == ["model.safetensors"]
+
+
+@pytest.mark.parametrize("content, words", [
+    ("{not json", "not valid JSON"),
+    ('{"tensors": {"w": {"shape": [4], "dtype": "float32", "scheme": "nromal"}}}',
+     "tensors['w']: unknown scheme 'nromal'. Did you mean 'normal'"),
+    ('{"tensors": {"w": {"shape": [4, -2], "dtype": "float32", "scheme": "normal"}}}',
+     "tensors['w']: shape must not have negative sizes"),
+    ('{"tensors": {"w": {"shape": 4, "dtype": "float32", "scheme": "normal"}}}',
+     "tensors['w']: \"shape\" must be a list"),
+    ('{"tensors": {"w": {"shape": [4], "scheme": "normal"}}}', "missing 'dtype'"),
+    ('{"tensors": {"w": {"shape": [4], "dtype": "float32", "scheme": "normal", "sdt": 1}}}',
+     "does not take sdt"),
+    ('{"tensor": {}}', "unknown top-level key 'tensor'"),
+    ('[1, 2]', "a fastinit spec is a JSON object"),
+    ('{"seed": "zero", "tensors": {}}', "\"seed\" must be an integer"),
+    ('{"metadata": {"n": 1}, "tensors": {}}', "\"metadata\" must be an object of strings"),
+])
+def test_a_bad_spec_is_a_clear_error_with_exit_code_2(tmp_path, capsys, content, words):
+    spec = tmp_path / "spec.json"
+    spec.write_text(content)
+    code, out, err = in_process("init", spec, "-o", tmp_path / "out.safetensors", capsys=capsys)
+    assert code == 2 and out == ""
+    assert err.startswith(f"fastinit init: error: {spec}: ") and words in err, err
+    assert sorted(os.listdir(tmp_path)) == ["spec.json"]
+
+
+def test_a_bad_spec_file_exits_with_code_2_from_the_command(tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"tensors": {"w": {"shape": [4], "dtype": "float32", "scheme": "nromal"}}}')
+    run = python_m("init", spec, "-o", tmp_path / "out.safetensors")
+    assert run.returncode == 2 and "unknown scheme 'nromal'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_missing_spec_file_is_exit_code_2(tmp_path, capsys):
+    code, _, err = in_process("init", tmp_path / "nowhere.json", "-o", tmp_path / "out",
+                              capsys=capsys)
+    assert code == 2 and "cannot read SPEC" in err
+
+
+@pytest.mark.parametrize("args, words", [(["--seed", "-1"], "--seed"),
+                                         (["--dtype", "int8"], "--dtype"),
+                                         (["--max-shard-size", "5 parsecs"], "--max-shard-size")])
+def test_bad_options_are_usage_errors(tmp_path, capsys, args, words):
+    code, _, err = in_process("init", EXAMPLE, "-o", tmp_path / "out.safetensors", *args,
+                              capsys=capsys)
+    assert code == 2 and words in err
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_huggingface_config_says_what_it_needs(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama",
+                                  "hidden_size": 64}))
+    code, _, err = in_process("init", config, "-o", tmp_path / "out", capsys=capsys)
+    assert code == 2
+    assert "Hugging Face config.json" in err and "fastinit.torch" in err
+    assert sorted(os.listdir(tmp_path)) == ["config.json"]
+
+
+def test_a_failed_write_is_exit_code_1(tmp_path, capsys):
+    code, _, err = in_process("init", EXAMPLE, "-o", tmp_path / "missing" / "model.safetensors",
+                              capsys=capsys)
+    assert code == 1 and "does not exist" in err
