@@ -10,6 +10,11 @@ the same whatever the chunks, the workers or the cluster: unlike
     w = fastinit.dask.array((65536, 65536), "glorot_uniform", seed=0, chunks=(8192, 8192))
     w.to_zarr("weights.zarr")          # each worker fills and writes its own chunks
 
+A checkpoint written by a cluster, `save_safetensors`, has the same bytes as
+fastinit.save_safetensors writes in one process: the same plan (files,
+headers, the byte range of every tensor), with the ranges written by the
+workers.
+
 Needs ``pip install 'fastinit[dask]'`` (dask[array] and distributed); ``import
 fastinit`` alone never imports Dask.
 """
@@ -17,8 +22,9 @@ from __future__ import annotations
 
 import functools
 import itertools
-import operator
-from typing import Any
+import os
+import pathlib
+from typing import Any, Callable, Mapping, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -32,9 +38,15 @@ except ImportError as error:  # pragma: no cover - the extra is missing
 
 import fastinit
 
+from . import _params, _progress, checkpoint
 from ._typing import Seed, Shape, Stream
 
-__all__ = ["array"]
+__all__ = ["array", "save_safetensors"]
+
+# Bytes that one task of save_safetensors fills and writes: about the memory it takes on
+# its worker. Large enough that a task's scheduling costs little next to its writing.
+# Tests lower it.
+TASK_BYTES = 64 << 20
 
 
 def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: Any = "auto",
@@ -85,7 +97,7 @@ def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: 
     if seed is None:
         raise TypeError("seed is required: every block must draw from the same seed, so "
                         "pass seed=<int>")
-    shape = _shape(shape)
+    shape = _params.shape(shape)
     # An empty box of the whole tensor checks everything (scheme, parameters with the
     # whole tensor's fans, dtype, seed, stream) now, writes nothing, and is the meta of
     # the Dask array.
@@ -126,13 +138,143 @@ def _cut_block(chunks, starts, whole, block_id=None):
     return whole[tuple(slice(o, o + n) for o, n in zip(origin, shape))].copy()
 
 
-def _shape(shape):
-    """`shape` as a tuple of ints >= 0, or an error naming it."""
-    dims = shape if isinstance(shape, (tuple, list)) else (shape,)
+def save_safetensors(path: Union[str, os.PathLike],
+                     specs: Union[Mapping[str, Any], Sequence[Tuple[str, Any]]], *,
+                     seed: Seed, client: Any = None, metadata: Mapping[str, str] | None = None,
+                     max_shard_size: Union[int, str, None] = None,
+                     progress: Union[bool, Callable[[int, int], Any], None] = None,
+                     overwrite: bool = False) -> list[pathlib.Path]:
+    """Writes a checkpoint with the workers of a Dask cluster: the same files, byte for
+    byte, as fastinit.save_safetensors.
+
+    Parameters
+    ----------
+    path, specs, seed, metadata, max_shard_size, overwrite
+        As for fastinit.save_safetensors. `path` must be on a filesystem that this
+        process and every worker see at the same absolute path (a local disk for a
+        cluster of this machine; NFS, Lustre, GPFS, ... across machines).
+    client : distributed.Client, optional
+        The cluster to write with; default: the current client (the last one made).
+    progress : bool, callable or None
+        As for fastinit.save_safetensors: a bar on stderr (default: when stderr is a
+        terminal), False for none, or a function of ``(bytes_done, bytes_total)``,
+        called here as the workers' writes complete.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written: the safetensors files in order, then the index if any.
+
+    Raises
+    ------
+    TypeError, ValueError, FileExistsError, FileNotFoundError, OSError
+        As fastinit.save_safetensors, and ValueError if there is no client.
+        A write that fails on a worker (disk full, a path it cannot see) fails
+        the save with that error.
+
+    Notes
+    -----
+    This process checks everything, then creates each file under a temporary
+    name with its header. The tensors' bytes are cut into independent ranges of
+    at most TASK_BYTES (64 MiB; an orthogonal tensor is one range, as its Q
+    depends on the whole draw); each is a Dask task that fills its range and
+    writes it with a positioned write (pwrite) into the temporary file, then
+    flushes it (fsync). When every task has succeeded, the files get their
+    names; on any failure, or Ctrl-C, the tasks are cancelled and the temporary
+    files removed, so no file under a final name is ever partial.
+
+    A task writes bytes that depend on nothing but its range, at a place fixed
+    by the plan: running it twice writes the same bytes again. So when a
+    worker dies, Dask running its tasks again elsewhere still gives a correct
+    file; if Dask gives up (its ``allowed-failures``), the save fails and
+    leaves no file. Arrays given in `specs` travel to the workers with their
+    tasks. Memory on a worker: TASK_BYTES per task it runs at once.
+    """
+    import distributed
+
+    plan = checkpoint._plan(path, specs, seed, metadata, max_shard_size, overwrite)
+    client = _client(client, distributed)
+    bar = _progress.reporter(progress, plan.total, plan.label)
+    most = max(8, TASK_BYTES // 8 * 8)  # whole elements of every dtype in each task
+    futures, fds = [], []
     try:
-        dims = tuple(operator.index(n) for n in dims)
-    except TypeError:
-        raise TypeError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
-    if any(n < 0 for n in dims):
-        raise ValueError(f"shape must not have negative sizes, got {dims}")
-    return dims
+        with checkpoint._Output(plan) as output:
+            try:
+                done = 0
+                for file in plan.files:
+                    fd, temporary = output.create(file)
+                    fds.append(fd)
+                    done += len(file.header)
+                    target = os.path.abspath(temporary)  # workers may run elsewhere
+                    token = dask.base.tokenize(target)
+                    for offset, ranges in _tasks(file, most):
+                        futures.append(client.submit(
+                            _write_task, target, str(plan.folder / file.name), offset, ranges,
+                            plan.seed, key=f"fastinit-write-{token}-{offset}"))
+                bar.update(done)
+                for future in distributed.as_completed(futures, loop=client.loop):
+                    done += future.result()  # raises a task's error
+                    bar.update(done)
+                for fd in fds:
+                    os.fsync(fd)  # the headers, written here
+            except BaseException:
+                client.cancel(futures)  # before the temporary files go
+                raise
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            return output.commit()
+    finally:
+        bar.close()
+
+
+def _client(client, distributed):
+    """`client`, or the current one; a ValueError that says what to do if there is none."""
+    if client is not None:
+        if not isinstance(client, distributed.Client):
+            raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
+        return client
+    try:
+        return distributed.default_client()
+    except ValueError:
+        raise ValueError("no Dask client: pass client=, or make one first "
+                         "(distributed.Client() starts a cluster on this machine). "
+                         "fastinit.save_safetensors writes the same files in one "
+                         "process.") from None
+
+
+def _tasks(file, most):
+    """(offset in the file, ranges) of consecutive ranges of `file`, at most `most`
+    bytes together; a larger range (an orthogonal tensor) is a task of its own."""
+    start, ranges, size = 0, [], 0
+    for offset, r in file.ranges(most):
+        if ranges and size + r.nbytes > most:
+            yield start, ranges
+            ranges, size = [], 0
+        if not ranges:
+            start = offset
+        ranges.append(r)
+        size += r.nbytes
+    if ranges:
+        yield start, ranges
+
+
+def _write_task(temporary, final, offset, ranges, seed):
+    """One task of save_safetensors, on a worker: the ranges written into the temporary
+    file, which must exist (never created here: a save that was given up stays gone).
+    Returns the bytes written."""
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            nbytes = checkpoint._write_ranges(fd, offset, ranges, seed, threads=1)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except FileNotFoundError as error:
+        raise FileNotFoundError(error.errno, f"could not write {final}: this worker does not "
+                                             f"see {temporary}; the checkpoint's folder must "
+                                             f"be on a filesystem every worker shares, at "
+                                             f"the same path") from error
+    except OSError as error:
+        raise OSError(error.errno, f"could not write {final}: {error.strerror}") from error
+    return nbytes

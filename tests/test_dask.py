@@ -3,6 +3,7 @@ local scheduler and on a real distributed.LocalCluster."""
 import json
 import os
 import pickle
+import signal
 
 import numpy as np
 import pytest
@@ -197,3 +198,150 @@ def test_benchmark_runs_and_reports_every_method():
                                       "dask random uniform", "fastinit.fill, mapped"}
     assert all(s > 0 for s in report["seconds"].values())
     assert report["blocks"] > 1 and report["workers"] == 2
+
+
+# ---- save_safetensors on the cluster ------------------------------------------------
+
+def checkpoint_specs(mib):
+    """A model-like set of tensors of about `mib` MiB: every dtype, a fan scheme with
+    a layout, orthogonal, constants, a zero-size and a 0-d tensor, names with dots."""
+    rows = mib * 2**20 // (2 * 4096) // 2  # two big bfloat16/float32 tensors share most
+    return {
+        "embed.weight": fastinit.TensorSpec((rows, 4096), "bfloat16", "normal", std=0.02),
+        "layers.0.mlp.weight": fastinit.TensorSpec((rows // 2, 4096), "float32", "he_normal",
+                                                   layout="torch"),
+        "layers.0.attn.q": fastinit.TensorSpec((128, 96), "float32", "orthogonal"),
+        "layers.0.norm/scale": fastinit.TensorSpec((4096,), "float16", "ones"),
+        "layers.0.bias": fastinit.TensorSpec((4096,), "float64", "truncated_normal", std=0.1),
+        "head.weight": fastinit.TensorSpec((1000, 512), "float16", "glorot_uniform"),
+        "empty": fastinit.TensorSpec((0, 7), "float32", "normal"),
+        "temperature": fastinit.TensorSpec((), "float32", "constant", value=0.5),
+    }
+
+
+def files_of(folder):
+    return {name: (folder / name).read_bytes() for name in sorted(os.listdir(folder))}
+
+
+def test_cluster_writes_the_bytes_of_the_single_process_writer(client, tmp_path):
+    specs = checkpoint_specs(200)
+    one = fastinit.save_safetensors(tmp_path / "one", specs, seed=9, max_shard_size="80MB",
+                                    progress=False)
+    many = fastinit.dask.save_safetensors(tmp_path / "cluster", specs, seed=9, client=client,
+                                          max_shard_size="80MB", progress=False)
+    assert [p.name for p in many] == [p.name for p in one]
+    assert len(many) >= 4  # three shards or more, and the index
+    assert sum(p.stat().st_size for p in many) > 200 * 10**6
+    for a, b in zip(one, many):
+        assert a.read_bytes() == b.read_bytes(), f"{b.name} differs"
+
+
+def test_the_file_holds_what_sample_gives(client, tmp_path):
+    # Independently of the single-process writer: safetensors reads the values back.
+    safetensors_numpy = pytest.importorskip("safetensors.numpy")
+    specs = {"w": fastinit.TensorSpec((300, 200), "float32", "glorot_uniform"),
+             "b": fastinit.TensorSpec((200,), "float64", "normal", std=0.5)}
+    path = tmp_path / "model.safetensors"
+    assert fastinit.dask.save_safetensors(path, specs, seed=1, client=client,
+                                          progress=False) == [path]
+    loaded = safetensors_numpy.load_file(path)
+    assert_same_bits(loaded["w"], fastinit.sample((300, 200), "glorot_uniform", seed=1,
+                                                  stream="w"))
+    assert_same_bits(loaded["b"], fastinit.sample(200, "normal", std=0.5, dtype=np.float64,
+                                                  seed=1, stream="b"))
+
+
+def test_progress_reports_every_byte_as_the_tasks_complete(client, tmp_path, monkeypatch):
+    monkeypatch.setattr(fastinit.dask, "TASK_BYTES", 1 << 20)
+    seen = []
+    files = fastinit.dask.save_safetensors(tmp_path / "m.safetensors", checkpoint_specs(8),
+                                           seed=2, client=client,
+                                           progress=lambda done, total: seen.append((done, total)))
+    total = sum(p.stat().st_size for p in files)
+    assert len(seen) > 8 and all(t == total for _, t in seen)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1][0] == total
+
+
+def test_the_current_client_is_used_and_none_is_a_clear_error(client, tmp_path):
+    specs = {"w": fastinit.TensorSpec((16, 16), "float32", "normal")}
+    with pytest.raises(ValueError, match="no Dask client"):
+        fastinit.dask.save_safetensors(tmp_path / "a.safetensors", specs, seed=0)
+    assert os.listdir(tmp_path) == []
+    with client.as_current():
+        fastinit.dask.save_safetensors(tmp_path / "a.safetensors", specs, seed=0,
+                                       progress=False)
+    assert os.listdir(tmp_path) == ["a.safetensors"]
+
+
+def test_bad_input_is_refused_before_anything_is_written(client, tmp_path):
+    specs = {"w": fastinit.TensorSpec((16, 16), "float32", "normal")}
+    (tmp_path / "model.safetensors").write_bytes(b"keep")
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        fastinit.dask.save_safetensors(tmp_path / "model.safetensors", specs, seed=0,
+                                       client=client)
+    with pytest.raises(ValueError, match="max_shard_size"):
+        fastinit.dask.save_safetensors(tmp_path / "new", specs, seed=0, client=client,
+                                       max_shard_size="lots")
+    with pytest.raises(TypeError, match="client"):
+        fastinit.dask.save_safetensors(tmp_path / "x.safetensors", specs, seed=0,
+                                       client="tcp://127.0.0.1:8786")
+    assert os.listdir(tmp_path) == ["model.safetensors"]
+    assert (tmp_path / "model.safetensors").read_bytes() == b"keep"
+
+
+def _limit_file_size(limit):
+    import resource
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def test_a_write_that_fails_on_a_worker_fails_the_save_and_leaves_no_file(client, tmp_path,
+                                                                           monkeypatch):
+    import resource
+    monkeypatch.setattr(fastinit.dask, "TASK_BYTES", 1 << 20)
+    folder = tmp_path / "ckpt"
+    client.run(_limit_file_size, 4 << 20)  # a worker's writes past 4 MB fail: EFBIG
+    try:
+        with pytest.raises(OSError, match="could not write .*model-0000"):
+            fastinit.dask.save_safetensors(folder, checkpoint_specs(16), seed=3, client=client,
+                                           max_shard_size="10MB", progress=False)
+    finally:
+        client.run(_limit_file_size, resource.RLIM_INFINITY)
+    assert not folder.exists(), "the folder it made is gone again, with every file in it"
+    assert os.listdir(tmp_path) == []
+
+
+def _die_in_the_middle_of_the_next_write():
+    """Makes this worker's next positioned write stop halfway and kill its process."""
+    from fastinit import checkpoint
+    write = checkpoint._pwrite_all
+
+    def half_then_die(fd, data, offset):
+        write(fd, data[:len(data) // 2], offset)
+        os.kill(os.getpid(), signal.SIGKILL)
+    checkpoint._pwrite_all = half_then_die
+
+
+def test_a_worker_killed_in_the_middle_of_a_write_leaves_a_correct_file_or_none(
+        client, tmp_path, monkeypatch):
+    # A task writes bytes that depend only on its range, at a fixed place: Dask may run
+    # the dead worker's tasks again elsewhere, and the half-written range is written whole.
+    # If Dask gave up instead, the save must fail and leave no file under a final name.
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setattr(fastinit.dask, "TASK_BYTES", 1 << 20)
+    specs = checkpoint_specs(48)
+    one = fastinit.save_safetensors(tmp_path / "one", specs, seed=4, max_shard_size="20MB",
+                                    progress=False)
+    pids = client.run(os.getpid)
+    victim = sorted(pids)[0]
+    client.run(_die_in_the_middle_of_the_next_write, workers=[victim])
+    folder = tmp_path / "cluster"
+    try:
+        fastinit.dask.save_safetensors(folder, specs, seed=4, client=client,
+                                       max_shard_size="20MB", progress=False)
+    except distributed.KilledWorker:
+        assert not folder.exists(), "the folder and every file in it are gone"
+    else:
+        assert files_of(folder) == files_of(one[0].parent)
+    finally:
+        client.wait_for_workers(2, timeout=60)  # the nanny starts a new worker
+    assert pids[victim] not in client.run(os.getpid).values(), "the worker was killed"
