@@ -160,7 +160,7 @@ def test_init_options_seed_dtype_shards_quiet_overwrite(tmp_path):
     ('{"tensors": {"w": {"shape": [4], "dtype": "float32", "scheme": "nromal"}}}',
      "tensors['w']: unknown scheme 'nromal'. Did you mean 'normal'"),
     ('{"tensors": {"w": {"shape": [4, -2], "dtype": "float32", "scheme": "normal"}}}',
-     "tensors['w']: shape must not have negative sizes"),
+     "tensors['w']: shape[1] must be >= 0, got -2"),
     ('{"tensors": {"w": {"shape": 4, "dtype": "float32", "scheme": "normal"}}}',
      "tensors['w']: \"shape\" must be a list"),
     ('{"tensors": {"w": {"shape": [4], "scheme": "normal"}}}', "missing 'dtype'"),
