@@ -15,7 +15,7 @@ fastinit.save_safetensors writes in one process: the same plan (files,
 headers, the byte range of every tensor), with the ranges written by the
 workers.
 
-Needs ``pip install 'fastinit[dask]'`` (dask[array] and distributed); ``import
+Needs ``pip install 'fastinit[dask]'`` (dask[array], distributed, zarr); ``import
 fastinit`` alone never imports Dask.
 """
 from __future__ import annotations
