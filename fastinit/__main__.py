@@ -138,7 +138,20 @@ def add_bench(commands):
     p = commands.add_parser("bench", help="time fastinit against NumPy, PyTorch and memset",
                             description=_bench.DESCRIPTION)
     _bench.add_arguments(p)
-    p.set_defaults(run=_bench.run)
+    p.add_argument("--model", nargs=argparse.REMAINDER, metavar="MODEL_OPTION",
+                   help="instead, initialise a 1.1B-parameter Llama from its config with "
+                        "fastinit.torch.materialize, torch and transformers, each in a fresh "
+                        "process (needs torch and transformers); the options after --model "
+                        "are the model benchmark's: --model --help lists them")
+    p.set_defaults(run=run_bench, prog=p.prog)
+
+
+def run_bench(args):
+    if args.model is None:
+        from . import _bench
+        return _bench.run(args)
+    from .torch import _bench as model_bench  # imports torch
+    return model_bench.main(args.model, prog=f"{args.prog} --model")
 
 
 # ---- fastinit config --------------------------------------------------------------------

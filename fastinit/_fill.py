@@ -134,6 +134,8 @@ def _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, orig
         values = np.float64(args[0])  # already in the dtype drawn
     elif whole:
         values = orthogonal(shape, *args, seed, stream, threads)
+    elif not arr.size:  # an empty region takes nothing from Q: skip computing it
+        return
     else:
         box = tuple(slice(o, o + n) for o, n in zip(origin, shape))
         values = orthogonal(global_shape, *args, seed, stream, threads)[box]

@@ -14,6 +14,7 @@ give the same bytes; this module does not import safetensors.
 from __future__ import annotations
 
 import errno
+import functools
 import json
 import math
 import os
@@ -21,7 +22,7 @@ import pathlib
 import re
 import secrets
 import sys
-from typing import Any, Callable, Iterable, Mapping, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -185,31 +186,62 @@ class _Entry:
         self.spec, self.data = spec, data  # a TensorSpec, or the bytes of an array
         self.nbytes = math.prod(shape) * dtype.itemsize
 
+    def ranges(self, most):
+        """The tensor's bytes in order, as _Ranges of at most `most` bytes, except an
+        orthogonal tensor's: one range, since Q depends on the whole draw."""
+        if self.data is not None:
+            for start in range(0, self.data.nbytes, most):
+                yield _Range(self.data[start:start + most])
+            return
+        spec = self.spec
+        if _fill.plan(spec.scheme, spec.params, self.dtype, self.shape).kind == "orthogonal":
+            yield _Range(None, self, (0,) * len(self.shape), self.shape)
+            return
+        for origin, box in _boxes(self.shape, max(1, most // self.dtype.itemsize)):
+            yield _Range(None, self, origin, box)
+
     def pieces(self, seed, threads, chunk_bytes):
         """(nbytes, write) pairs that give the tensor's bytes in order: write(out)
         puts them into `out`, a uint8 array of nbytes (aligned for the dtype)."""
+        for r in self.ranges(chunk_bytes):
+            if r.nbytes <= chunk_bytes:
+                yield r.nbytes, functools.partial(r.fill, seed=seed, threads=threads)
+                continue
+            # An orthogonal tensor: Q computed once for the whole tensor (a float64
+            # workspace a few times its size, see orthogonal.py), then copied out.
+            whole = np.empty(r.nbytes, np.uint8)
+            r.fill(whole, seed, threads)
+            yield from _copies(whole, chunk_bytes)
+
+
+class _Range:
+    """Consecutive bytes of one tensor: a box of a TensorSpec's tensor, contiguous in
+    C order (_boxes), or a slice of an array's bytes. It holds only what filling it
+    takes, so that it can be sent to another process (fastinit.dask)."""
+
+    __slots__ = ("nbytes", "data", "stream", "dtype", "shape", "scheme", "params", "origin",
+                 "box")
+
+    def __init__(self, data, entry=None, origin=None, box=None):
+        self.data, self.origin, self.box = data, origin, box
+        if data is not None:
+            self.nbytes = data.nbytes
+            return
+        self.stream = _streams.stream_id(entry.name)
+        self.dtype, self.shape = entry.dtype, entry.shape
+        self.scheme, self.params = entry.spec.scheme, entry.spec.params
+        self.nbytes = math.prod(box) * self.dtype.itemsize
+
+    def fill(self, out, seed, threads):
+        """Puts the bytes into `out`, a uint8 array of nbytes aligned for the dtype."""
         if self.data is not None:
-            yield from _copies(self.data, chunk_bytes)
+            np.copyto(out, self.data)
             return
-        spec, dtype = self.spec, self.dtype
-        stream = _streams.stream_id(self.name)
-        params = dict(spec._params)
-        # The buffers hold the dtype's bits (NumPy has no bfloat16); fill_as writes them.
-        items = dtype.bits
-        if _fill.plan(spec.scheme, params, dtype, self.shape).kind == "orthogonal":
-            # Q depends on the whole draw: compute it once for the tensor (a float64
-            # workspace a few times its size, see orthogonal.py), then copy it out.
-            whole = np.empty(self.shape, items)
-            _fill.fill_as(whole, dtype, spec.scheme, params, seed, stream, threads, None, None)
-            yield from _copies(whole.reshape(-1).view(np.uint8), chunk_bytes)
-            return
-        for origin, box in _boxes(self.shape, chunk_bytes // dtype.itemsize):
-            def write(out, origin=origin, box=box):
-                view = out.view(items).reshape(box)
-                whole = box == self.shape
-                _fill.fill_as(view, dtype, spec.scheme, params, seed, stream, threads,
-                              None if whole else self.shape, None if whole else origin)
-            yield math.prod(box) * dtype.itemsize, write
+        # out holds the dtype's bits (NumPy has no bfloat16); fill_as writes them.
+        view = out.view(self.dtype.bits).reshape(self.box)
+        whole = self.box == self.shape
+        _fill.fill_as(view, self.dtype, self.scheme, self.params, seed, self.stream, threads,
+                      None if whole else self.shape, None if whole else self.origin)
 
 
 def _copies(data, chunk_bytes):
@@ -423,18 +455,31 @@ def _pwrite_all(fd, data, offset):
         view, offset = view[n:], offset + n
 
 
-def _write_file(fd, header, entries, seed, threads, buffers, pool, written):
-    _pwrite_all(fd, header, 0)
-    written(len(header))
-    sink = _Sink(fd, len(header), buffers, pool, written)
+def _write_data(fd, file, seed, threads, buffers, pool, written):
+    """The data of `file` after its header, filled and written in order, two buffers
+    taking turns (the single-process writer)."""
+    sink = _Sink(fd, len(file.header), buffers, pool, written)
     try:
-        for e in entries:
+        for e in file.entries:
             for nbytes, write in e.pieces(seed, threads, buffers[0].nbytes):
                 write(sink.reserve(nbytes))
         sink.close()
     except BaseException:
         sink.abandon()
         raise
+
+
+def _write_ranges(fd, offset, ranges, seed, threads):
+    """Consecutive ranges of a file from `offset` on, filled into one buffer and written
+    with positioned writes: the same bytes at the same place however often it runs (a
+    writer that runs ranges in other processes, fastinit.dask). Returns the bytes written."""
+    out = np.empty(sum(r.nbytes for r in ranges), np.uint8)
+    at = 0
+    for r in ranges:
+        r.fill(out[at:at + r.nbytes], seed, threads)
+        at += r.nbytes
+    _pwrite_all(fd, out, offset)
+    return out.nbytes
 
 
 def _target(path, sharded):
@@ -561,8 +606,79 @@ def save_safetensors(path: Union[str, os.PathLike],
     name is ever partial. Memory: two buffers of CHUNK_BYTES (32 MiB), plus for
     an orthogonal tensor its whole Q and float64 workspace, plus the arrays given.
     """
-    seed = _streams.check_seed(seed)
     threads = _threads.resolve(threads)
+    plan = _plan(path, specs, seed, metadata, max_shard_size, overwrite)
+    bar = _progress.reporter(progress, plan.total, plan.label)
+    done = 0
+
+    def written(nbytes):
+        nonlocal done
+        done += nbytes
+        bar.update(done)
+
+    from concurrent.futures import ThreadPoolExecutor
+    chunk = max(8, CHUNK_BYTES // 8 * 8)  # whole elements of every dtype in each buffer
+    try:
+        with _Output(plan) as output, \
+                ThreadPoolExecutor(1, thread_name_prefix="fastinit-write") as pool:
+            buffers = [np.empty(chunk, np.uint8) for _ in range(2)]
+            for file in plan.files:
+                fd, _ = output.create(file)
+                written(len(file.header))
+                try:
+                    _write_data(fd, file, plan.seed, threads, buffers, pool, written)
+                    os.fsync(fd)  # on disk before it has its name: a crash leaves no torn file
+                except OSError as error:
+                    raise OSError(error.errno, f"could not write {plan.folder / file.name}: "
+                                               f"{error.strerror}") from error
+                finally:
+                    os.close(fd)
+            return output.commit()
+    finally:
+        bar.close()
+
+
+class _File(NamedTuple):
+    """One file of a checkpoint: its final name, its header (length and JSON), and its
+    tensors in the file's order."""
+    name: str
+    header: bytes
+    entries: list
+
+    def ranges(self, most):
+        """(offset in the file, _Range) of all its data, in order; see _Entry.ranges."""
+        offset = len(self.header)
+        for e in self.entries:
+            for r in e.ranges(most):
+                yield offset, r
+                offset += r.nbytes
+
+
+class _Plan(NamedTuple):
+    """What a save writes, decided and checked before anything is created."""
+    seed: int
+    folder: pathlib.Path
+    in_folder: bool          # the path names a folder (shards, or a folder given)
+    files: list              # of _File
+    index: dict | None       # the shards' index, written as INDEX_FILE
+    stale: list              # names of an earlier save's files that this one removes
+    total: int               # bytes of all the safetensors files
+
+    @property
+    def targets(self):
+        """The final names, in the order save_safetensors returns them."""
+        return [f.name for f in self.files] + ([INDEX_FILE] if self.index else [])
+
+    @property
+    def label(self):
+        return (f"writing {self.folder / self.files[0].name}" if len(self.files) == 1
+                else f"writing {len(self.files)} files to {self.folder}")
+
+
+def _plan(path, specs, seed, metadata, max_shard_size, overwrite):
+    """The _Plan of save_safetensors' arguments: every check that can be made before
+    writing (specs, names, metadata, sizes, the folder, existing files, free space)."""
+    seed = _streams.check_seed(seed)
     entries = _entries(specs)
     meta = _metadata(metadata, seed)
     if overwrite is not True and overwrite is not False:
@@ -572,68 +688,73 @@ def save_safetensors(path: Union[str, os.PathLike],
         raise NotImplementedError("safetensors data is little-endian; this writer runs on "
                                   "little-endian machines only")
     folder, name, in_folder = _target(path, limit is not None)
-    files = [(n, shard, header_bytes(shard, meta)[0]) for n, shard in _layout(entries, name, limit)]
+    files = [_File(n, header_bytes(shard, meta)[0], shard)
+             for n, shard in _layout(entries, name, limit)]
     index = None
     if len(files) > 1:
         index = {"metadata": {"total_size": sum(e.nbytes for e in entries)},
-                 "weight_map": {e.name: n for n, shard, _ in files for e in shard}}
-    targets = [n for n, _, _ in files] + ([INDEX_FILE] if index else [])
-    total = sum(len(header) + sum(e.nbytes for e in shard) for _, shard, header in files)
-    stale, freed = _refuse_existing(folder, targets, in_folder, overwrite)
+                 "weight_map": {e.name: f.name for f in files for e in f.entries}}
+    total = sum(len(f.header) + sum(e.nbytes for e in f.entries) for f in files)
+    plan = _Plan(seed, folder, in_folder, files, index, [], total)
+    stale, freed = _refuse_existing(folder, plan.targets, in_folder, overwrite)
     _check_free_space(folder, total, freed)
+    return plan._replace(stale=stale)
 
-    from concurrent.futures import ThreadPoolExecutor
-    bar = _progress.reporter(progress, total, f"writing {folder / files[0][0]}"
-                             if len(files) == 1 else f"writing {len(files)} files to {folder}")
-    done = 0
 
-    def written(nbytes):
-        nonlocal done
-        done += nbytes
-        bar.update(done)
+class _Output:
+    """The files of a plan under temporary names, renamed to their names by commit()
+    only when all is written; leaving the `with` block without commit() (an error,
+    Ctrl-C) removes them, so no file under a final name is ever partial."""
 
-    chunk = max(8, CHUNK_BYTES // 8 * 8)  # whole elements of every dtype in each buffer
-    created_folder = not folder.exists()
-    temporary = []
-    try:
-        if created_folder:
-            folder.mkdir()
-        buffers = [np.empty(chunk, np.uint8) for _ in range(2)]
-        with ThreadPoolExecutor(1, thread_name_prefix="fastinit-write") as pool:
-            for n, shard, header in files:
-                tmp = _temporary_name(folder, n)
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-                temporary.append(tmp)
-                try:
-                    _write_file(fd, header, shard, seed, threads, buffers, pool, written)
-                    os.fsync(fd)  # on disk before it has its name: a crash leaves no torn file
-                except OSError as error:
-                    raise OSError(error.errno, f"could not write {folder / n}: "
-                                               f"{error.strerror}") from error
-                finally:
-                    os.close(fd)
-        if index is not None:
-            tmp = _temporary_name(folder, INDEX_FILE)
-            temporary.append(tmp)
-            with open(tmp, "x", encoding="utf-8") as f:  # as save_pretrained writes it
-                f.write(json.dumps(index, indent=2, sort_keys=True) + "\n")
+    def __init__(self, plan):
+        self.plan = plan
+        self.temporary = []  # the paths made so far, in the order of plan.targets
+        self.created_folder = False
+
+    def __enter__(self):
+        if not self.plan.folder.exists():
+            self.plan.folder.mkdir()
+            self.created_folder = True
+        return self
+
+    def create(self, file):
+        """(fd, path) of `file`'s temporary file, opened for writing, its header written."""
+        path = _temporary_name(self.plan.folder, file.name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        self.temporary.append(path)
+        try:
+            _pwrite_all(fd, file.header, 0)
+        except OSError as error:
+            os.close(fd)
+            raise OSError(error.errno, f"could not write {self.plan.folder / file.name}: "
+                                       f"{error.strerror}") from error
+        return fd, path
+
+    def commit(self):
+        """Writes the index if any, gives every file its name, removes an earlier save's
+        files that this one does not replace; returns the final paths."""
+        plan = self.plan
+        if plan.index is not None:
+            path = _temporary_name(plan.folder, INDEX_FILE)
+            self.temporary.append(path)
+            with open(path, "x", encoding="utf-8") as f:  # as save_pretrained writes it
+                f.write(json.dumps(plan.index, indent=2, sort_keys=True) + "\n")
                 f.flush()
                 os.fsync(f.fileno())
-        for tmp, n in zip(temporary, targets):
-            os.replace(tmp, folder / n)
-        temporary = []
-        for n in stale:
-            os.remove(folder / n)
-        _fsync_folder(folder)
-    except BaseException:
-        for tmp in temporary:
-            _remove_quietly(tmp)
-        if created_folder:
-            _remove_quietly(folder, os.rmdir)
-        bar.close()
-        raise
-    bar.close()
-    return [folder / t for t in targets]
+        for path, name in zip(self.temporary, plan.targets):
+            os.replace(path, plan.folder / name)
+        self.temporary = []
+        for name in plan.stale:
+            os.remove(plan.folder / name)
+        _fsync_folder(plan.folder)
+        return [plan.folder / name for name in plan.targets]
+
+    def __exit__(self, kind, error, traceback):
+        for path in self.temporary:
+            _remove_quietly(path)
+        if kind is not None and self.created_folder:
+            _remove_quietly(self.plan.folder, os.rmdir)
+        return False
 
 
 def _temporary_name(folder, name):

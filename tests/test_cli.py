@@ -62,6 +62,14 @@ def test_help_of_the_command_and_of_every_subcommand(args):
     assert run.stdout.startswith(usage), run.stdout
 
 
+def test_bench_model_hands_its_options_to_the_model_benchmark():
+    pytest.importorskip("torch")
+    run = python_m("bench", "--model", "--help")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: python -m fastinit bench --model"), run.stdout
+    assert "--layers" in run.stdout and "--method" in run.stdout
+
+
 def test_help_lists_every_subcommand():
     out = python_m("--help").stdout
     for command in ("init", "bench", "config", "propagate", "audit"):

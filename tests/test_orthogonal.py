@@ -70,3 +70,15 @@ def test_shards_equal_the_whole():
     shard = np.empty((20, 12), np.float32)
     fastinit.fill(shard, "orthogonal", seed=SEED, stream="w", global_shape=shape, origin=(10, 24))
     np.testing.assert_array_equal(shard, whole[10:30, 24:36])
+
+
+def test_an_empty_region_does_not_compute_the_whole_matrix():
+    # Q of this tensor would need 8e18 bytes of float64 workspace: an empty box of it is
+    # checked (scheme, parameters, region) and written at once, with no QR.
+    empty = np.empty((0, 1000), np.float32)
+    out = fastinit.fill(empty, "orthogonal", seed=SEED, gain=2.0,
+                        global_shape=(10**9, 10**9), origin=(5, 0))
+    assert out is empty
+    with pytest.raises(ValueError, match="gain"):
+        fastinit.fill(empty, "orthogonal", seed=SEED, gain=-1.0,
+                      global_shape=(10**9, 10**9), origin=(5, 0))

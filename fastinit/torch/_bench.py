@@ -126,9 +126,9 @@ def add_arguments(parser):
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
-def main(argv=None):
+def main(argv=None, prog="bench_model.py"):
     parser = argparse.ArgumentParser(
-        prog="bench_model", description="Initialise a Llama-shaped model (about 1.1B "
+        prog=prog, description="Initialise a Llama-shaped model (about 1.1B "
         "parameters) from its config: fastinit.torch.materialize against torch's to_empty + "
         "reset_parameters() and transformers' LlamaForCausalLM(config), each in a fresh "
         "process on the same threads.")
