@@ -1,6 +1,8 @@
 """fastinit: neural-network weight initialisation at memory speed, the same
 bits on any number of threads, SIMD path or shards (stream: docs/stream.md)."""
+import importlib as _importlib
 import os as _os
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 import warnings as _warnings
 
 try:
@@ -36,6 +38,25 @@ from .fans import compute_fans  # noqa: E402
 from .gain import calculate_gain  # noqa: E402
 from .generator import Generator, default_generator, seed  # noqa: E402
 
-__all__ = ["Generator", "TensorSpec", "calculate_gain", "compute_fans", "default_generator",
-           "fill", "get_config", "random_raw", "sample", "save_safetensors", "schemes", "seed",
-           "__version__"]
+# The diagnostics are imported on first use (PEP 562), so that `import fastinit` does not
+# pay for them. Type checkers see the imports below instead; the hook is set through
+# globals() because one they could see would make every misspelt name an attribute.
+_LAZY = {"audit": "auditing", "propagate": "propagation"}
+if _TYPE_CHECKING:
+    from .auditing import audit
+    from .propagation import propagate
+
+
+def _lazy_attribute(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'fastinit' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+globals()["__getattr__"] = _lazy_attribute
+
+__all__ = ["Generator", "TensorSpec", "audit", "calculate_gain", "compute_fans",
+           "default_generator", "fill", "get_config", "propagate", "random_raw", "sample",
+           "save_safetensors", "schemes", "seed", "__version__"]

@@ -3,11 +3,14 @@
     fastinit init SPEC -o OUT      write an initialised checkpoint (safetensors)
     fastinit bench                 time fastinit against NumPy, PyTorch and memset
     fastinit config [--json]       versions, SIMD path, threads
+    fastinit propagate ...         the signal and the gradient through a deep stack, per scheme
+    fastinit audit CHECKPOINT      how a checkpoint was initialised, and the traps
 
 Each subcommand is an `add_<name>` function that declares its options and a
 `run_<name>` function that does the work; main() ties them together.
 """
 import argparse
+import glob
 import json
 import os
 import sys
@@ -174,9 +177,124 @@ def run_config(args):
     return 0
 
 
+# ---- fastinit propagate -----------------------------------------------------------------
+
+def add_propagate(commands):
+    from ._activations import NAMES
+    p = commands.add_parser(
+        "propagate", help="the std of the signal and the gradient per layer, per scheme",
+        description="Send unit-variance inputs through DEPTH dense layers of WIDTH units "
+                    "(weights from each scheme, biases zero, the activation after every "
+                    "layer) and a unit-variance gradient back; print, per scheme, the std of "
+                    "both at the start and the end and the layer where either falls below "
+                    "1e-3 or grows beyond 1e3 times its start (fastinit.propagate).",
+        epilog='example: %(prog)s --depth 50 --width 512 --activation relu --scheme he_normal '
+               '--scheme glorot_uniform --scheme "normal:std=0.01" --plot out.png')
+    p.add_argument("--depth", type=int, default=50, metavar="N",
+                   help="dense layers (default 50)")
+    p.add_argument("--width", type=int, default=512, metavar="N",
+                   help="units per layer (default 512)")
+    p.add_argument("--activation", required=True, choices=NAMES, metavar="NAME",
+                   help=f"after every layer: {', '.join(NAMES)}")
+    p.add_argument("--scheme", action="append", required=True, dest="schemes",
+                   metavar="SCHEME", help='a scheme name, or a name with parameters such as '
+                                          '"normal:std=0.01" or "he_uniform:mode=fan_out"; '
+                                          'give --scheme once per scheme to compare')
+    p.add_argument("--batch", type=int, default=1024, metavar="N",
+                   help="inputs per batch (default 1024)")
+    p.add_argument("--seed", type=_seed, default=0, metavar="N",
+                   help="the seed of every value: inputs, gradient, weights (default 0)")
+    p.add_argument("--dtype", default="float32", metavar="DTYPE",
+                   help="the dtype the weights are drawn in: float32 (default), float64, "
+                        "bfloat16, float16")
+    p.add_argument("--plot", metavar="PNG",
+                   help="also draw the stds per layer to this PNG (needs matplotlib: "
+                        "pip install 'fastinit[plot]')")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=run_propagate)
+
+
+def run_propagate(args):
+    if args.plot:  # before the work: a missing matplotlib or folder is said at once
+        from .propagation import _matplotlib_figure
+        try:
+            _matplotlib_figure()
+        except ImportError as error:
+            raise UsageError(str(error)) from None
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):
+            raise UsageError(f"--plot {args.plot}: the folder {folder} does not exist")
+    try:
+        report = fastinit.propagate(args.depth, args.width, activation=args.activation,
+                                    schemes=args.schemes, batch=args.batch, seed=args.seed,
+                                    dtype=args.dtype)
+    except (TypeError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    print(json.dumps(report.to_dict()) if args.json else report)
+    if args.plot:
+        report.plot(args.plot)
+        if not args.json:
+            print(f"plot: {args.plot}")
+    return 0
+
+
+# ---- fastinit audit ---------------------------------------------------------------------
+
+def add_audit(commands):
+    from ._activations import NAMES
+    p = commands.add_parser(
+        "audit", help="how a checkpoint's tensors were initialised, and the traps",
+        description="For each tensor of safetensors checkpoints: its std, largest value and "
+                    "fans, the known scheme it matches, and what looks wrong (NaN or inf, "
+                    "zero or constant weights, duplicated units, Glorot normal with half its "
+                    "variance, and with --activation, schemes that do not suit it). The files "
+                    "are memory-mapped, not loaded, and need no safetensors package "
+                    "(fastinit.audit).")
+    p.add_argument("paths", nargs="+", metavar="CHECKPOINT",
+                   help="a .safetensors file, or a folder of them (Hugging Face's shards)")
+    p.add_argument("--layout", choices=("torch", "keras"), default="torch",
+                   help="where the fans sit in a shape: torch (out, in, *kernel), the layout of "
+                        "nearly every safetensors checkpoint (default), or keras "
+                        "(*kernel, in, out)")
+    p.add_argument("--activation", choices=NAMES, metavar="NAME",
+                   help=f"the network's nonlinearity ({', '.join(NAMES)}): flag the schemes "
+                        f"that do not suit it")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(run=run_audit)
+
+
+def _safetensors_files(paths):
+    for path in paths:
+        if os.path.isdir(path):
+            found = sorted(glob.glob(os.path.join(path, "*.safetensors")))
+            if not found:
+                raise UsageError(f"{path} holds no .safetensors file")
+            yield from found
+        else:
+            yield path
+
+
+def run_audit(args):
+    from ._read_safetensors import FormatError, read_safetensors
+    tensors = {}
+    for path in _safetensors_files(args.paths):
+        try:
+            found = read_safetensors(path)
+        except FormatError as error:
+            raise UsageError(str(error)) from None
+        repeated = sorted(tensors.keys() & found.keys())
+        if repeated:
+            raise UsageError(f"{path} holds {', '.join(repeated[:3])}, which an earlier file "
+                             f"holds too: give the files of one checkpoint")
+        tensors.update(found)
+    report = fastinit.audit(tensors, layout=args.layout, activation=args.activation)
+    print(json.dumps(report.to_dict()) if args.json else report)
+    return 0
+
+
 # ---- the command ------------------------------------------------------------------------
 
-SUBCOMMANDS = (add_init, add_bench, add_config)
+SUBCOMMANDS = (add_init, add_bench, add_config, add_propagate, add_audit)
 
 
 def invoked_as():

@@ -53,7 +53,8 @@ def console_script(tmp_path):
 
 
 @pytest.mark.parametrize("args", [["--help"], ["-h"], ["init", "--help"], ["bench", "--help"],
-                                  ["config", "--help"]])
+                                  ["config", "--help"], ["propagate", "--help"],
+                                  ["audit", "--help"]])
 def test_help_of_the_command_and_of_every_subcommand(args):
     run = python_m(*args)
     assert run.returncode == 0 and run.stderr == ""
@@ -71,7 +72,7 @@ def test_bench_model_hands_its_options_to_the_model_benchmark():
 
 def test_help_lists_every_subcommand():
     out = python_m("--help").stdout
-    for command in ("init", "bench", "config"):
+    for command in ("init", "bench", "config", "propagate", "audit"):
         assert f"    {command} " in out
 
 
@@ -229,3 +230,111 @@ def test_a_failed_write_is_exit_code_1(tmp_path, capsys):
     code, _, err = in_process("init", EXAMPLE, "-o", tmp_path / "missing" / "model.safetensors",
                               capsys=capsys)
     assert code == 1 and "does not exist" in err
+
+
+# ---- fastinit propagate ----------------------------------------------------------------
+
+def test_propagate_prints_where_each_scheme_vanishes_and_draws_the_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    from matplotlib import image
+    plot = tmp_path / "out.png"
+    run = python_m("propagate", "--depth", 50, "--width", 512, "--activation", "relu",
+                   "--scheme", "he_normal", "--scheme", "glorot_uniform",
+                   "--scheme", "normal:std=0.01", "--plot", plot)
+    assert run.returncode == 0, run.stderr
+    rows = {line.split()[0]: line for line in run.stdout.splitlines() if line}
+    assert "vanishes at 20" in rows["glorot_uniform"] and "vanishes at 4" in rows["normal:std=0.01"]
+    assert "vanishes" not in rows["he_normal"] and "explodes" not in rows["he_normal"]
+    assert run.stdout.endswith(f"plot: {plot}\n")
+    pixels = image.imread(plot)
+    assert pixels.shape[1] > 2 * pixels.shape[0] > 200  # two panels abreast
+
+
+def test_propagate_json_is_the_report_of_fastinit_propagate(capsys):
+    code, out, err = in_process("propagate", "--depth", 6, "--width", 32, "--batch", 8,
+                                "--activation", "tanh", "--scheme", "glorot_normal",
+                                "--scheme", "normal:std=0.5", "--seed", 3, "--dtype", "float64",
+                                "--json", capsys=capsys)
+    assert code == 0 and err == ""
+    report = fastinit.propagate(6, 32, activation="tanh", batch=8, seed=3, dtype="float64",
+                                schemes=["glorot_normal", "normal:std=0.5"])
+    assert json.loads(out) == json.loads(json.dumps(report.to_dict()))
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--activation", "relu", "--scheme", "he_nromal"], "unknown scheme 'he_nromal'"),
+    (["--activation", "relu", "--scheme", "normal:sd=1"], "does not take sd"),
+    (["--activation", "relu", "--scheme", "he_normal", "--depth", "0"], "depth must be"),
+    (["--activation", "relu", "--scheme", "he_normal", "--dtype", "int8"], "int8"),
+    (["--activation", "swish", "--scheme", "he_normal"], "invalid choice: 'swish'"),
+    (["--activation", "relu"], "the following arguments are required: --scheme"),
+])
+def test_propagate_bad_options_are_usage_errors(capsys, args, words):
+    code, out, err = in_process("propagate", "--width", 8, "--batch", 4, *args, capsys=capsys)
+    assert code == 2 and words in err and out == ""
+
+
+def test_propagate_says_at_once_that_a_plot_needs_matplotlib(capsys, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    code, out, err = in_process("propagate", "--activation", "relu", "--scheme", "he_normal",
+                                "--plot", tmp_path / "out.png", capsys=capsys)
+    assert code == 2 and "pip install 'fastinit[plot]'" in err and out == ""
+    code, out, err = in_process("propagate", "--activation", "relu", "--scheme", "he_normal",
+                                "--plot", tmp_path / "missing" / "out.png", capsys=capsys)
+    assert code == 2
+
+
+# ---- fastinit audit --------------------------------------------------------------------
+
+def test_audit_reads_the_checkpoint_that_init_writes(tmp_path, capsys):
+    pytest.importorskip("ml_dtypes")  # fastinit init writes the example in bfloat16
+    assert in_process("init", EXAMPLE, "-o", tmp_path, "--quiet", capsys=capsys)[0] == 0
+    code, out, err = in_process("audit", tmp_path, "--json", capsys=capsys)
+    assert code == 0 and err == ""
+    rows = {row["name"]: row for row in json.loads(out)["rows"]}
+    with open(EXAMPLE) as f:
+        spec = json.load(f)["tensors"]
+    assert sorted(rows) == sorted(spec)
+    for name, tensor in spec.items():
+        want = ["normal(std=0.02)"] if tensor["scheme"] == "normal" else ["ones"]
+        assert rows[name]["matches"] == want and rows[name]["flags"] == [], rows[name]
+        assert rows[name]["dtype"] == "bfloat16"
+
+
+def test_audit_prints_the_table_and_the_flags_of_a_safetensors_file(tmp_path):
+    numpy_writer = pytest.importorskip("safetensors.numpy")
+    tensors = {"fc1.weight": fastinit.sample((256, 128), "he_normal", layout="torch", seed=1),
+               "fc1.bias": np.zeros(256, np.float32),
+               "fc2.weight": np.zeros((10, 256), np.float32)}
+    numpy_writer.save_file(tensors, tmp_path / "model.safetensors")
+    run = python_m("audit", tmp_path / "model.safetensors", "--activation", "relu")
+    assert run.returncode == 0, run.stderr
+    in_file_order = dict(sorted(tensors.items()))  # safetensors' writer sorts them by name
+    assert run.stdout == str(fastinit.audit(in_file_order, layout="torch",
+                                            activation="relu")) + "\n"
+    assert "fc2.weight: zero: every value is 0" in run.stdout
+
+
+def test_audit_of_shards_sees_every_tensor_and_refuses_a_name_twice(tmp_path, capsys):
+    numpy_writer = pytest.importorskip("safetensors.numpy")
+    a, b = np.zeros(4, np.float32), np.ones(4, np.float32)
+    numpy_writer.save_file({"a": a}, tmp_path / "model-00001-of-00002.safetensors")
+    numpy_writer.save_file({"b": b}, tmp_path / "model-00002-of-00002.safetensors")
+    code, out, _ = in_process("audit", tmp_path, "--json", capsys=capsys)
+    assert code == 0 and [r["name"] for r in json.loads(out)["rows"]] == ["a", "b"]
+    numpy_writer.save_file({"a": b}, tmp_path / "model-copy.safetensors")
+    code, out, err = in_process("audit", tmp_path, capsys=capsys)
+    assert code == 2 and "holds a, which an earlier file holds too" in err
+
+
+def test_audit_of_a_damaged_or_missing_file_says_which(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    code, _, err = in_process("audit", bad, capsys=capsys)
+    assert code == 2 and f"{bad}: not a safetensors file" in err
+    code, _, err = in_process("audit", tmp_path / "missing.safetensors", capsys=capsys)
+    assert code == 1 and "missing.safetensors" in err
+    (tmp_path / "empty").mkdir()
+    code, _, err = in_process("audit", tmp_path / "empty", capsys=capsys)
+    assert code == 2 and "holds no .safetensors file" in err

@@ -44,3 +44,12 @@ written: list[pathlib.Path] = fastinit.save_safetensors(
     metadata={"model": "tiny"}, max_shard_size="5GB", threads=2, progress=False)
 fastinit.save_safetensors("out", [("w", spec)], seed=0, progress=lambda done, total: None)
 fastinit.save_safetensors("out", {"w": spec})  # type: ignore[call-arg]
+
+report = fastinit.propagate(4, 16, activation="relu", schemes=["he_normal", "normal:std=0.1"],
+                            batch=8, seed=1, dtype="float64")
+act_std: npt.NDArray[np.float64] = report.traces["he_normal"].activation_std
+fastinit.propagate(4, 16, activation="relu", schemes=[("small", "normal", {"std": 0.01})])
+audited = fastinit.audit({"w": w}, layout="keras", activation="tanh")
+matches: tuple[str, ...] = audited["w"].matches
+flag_codes: list[str] = [f.code for row in audited.flagged for f in row.flags]
+fastinit.audit([("w", w)], layout="torch")

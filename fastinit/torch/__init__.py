@@ -32,10 +32,11 @@ import torch
 import os
 import pathlib
 
+from .. import auditing
 from . import _module, _redirect, _save
 from ._redirect import Session
 
-__all__ = ["init_module", "materialize", "redirect", "save_initialized"]
+__all__ = ["audit", "init_module", "materialize", "redirect", "save_initialized"]
 
 Rule = Sequence[Any]  # (pattern, scheme) or (pattern, scheme, params)
 Progress = Union[bool, Callable[[int, int], None]]
@@ -243,3 +244,22 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, *, seed: 
     return _save.save_initialized(module, path, seed=seed, dtype=dtype, rules=rules,
                                   max_shard_size=max_shard_size, progress=progress,
                                   threads=threads, overwrite=overwrite)
+
+
+def audit(module: torch.nn.Module, *, activation: str | None = None) -> auditing.AuditReport:
+    """How each parameter of `module` was initialised, and the traps: fastinit.audit of
+    ``module.named_parameters()`` in the torch layout ((out, in, *kernel)).
+
+    activation : str, optional
+        The model's nonlinearity (relu, gelu, tanh, ...): flags schemes that do not
+        suit it, as fastinit.audit says.
+
+    Examples
+    --------
+    >>> _ = torch.manual_seed(0)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(256, 128), torch.nn.Linear(128, 10))
+    >>> report = fastinit.torch.audit(model)
+    >>> report["0.weight"].matches  # PyTorch's default: U(+-1/sqrt(fan_in))
+    ('fan_in_uniform',)
+    """
+    return auditing.audit(module.named_parameters(), layout="torch", activation=activation)
