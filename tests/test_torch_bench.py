@@ -19,3 +19,4 @@ def test_model_bench_measures_each_method_in_its_own_process():
     assert results[0]["refill_s"] > 0
     text = _bench.table(results)
     assert "| float32 | fastinit |" in text and "touched memory" in text and "transformers" in text
+    assert "| float32 | memset |" in text  # the physical limit, measured the same way

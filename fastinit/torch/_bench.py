@@ -4,7 +4,11 @@
 - torch: built on the meta device, then `to_empty` and every module's
   `reset_parameters()` (the usual meta-device recipe, torch's generator);
 - transformers: `LlamaForCausalLM(config)` on the CPU (torch's init in each module's
-  constructor, then transformers' `_init_weights`).
+  constructor, then transformers' `_init_weights`);
+- memset, the physical limit: as many bytes of fresh memory (one anonymous mapping,
+  as materialize takes) written once with a non-zero byte by libc memset on the same
+  threads, so that the kernel's first-touch page faults are paid as every method pays
+  them.
 
 Each runs in a fresh process (so that first-touch page faults are counted as a user
 meets them, and peak memory is the method's own), on the same number of threads.
@@ -23,7 +27,7 @@ import sys
 LLAMA_1B = {"hidden_size": 2048, "num_hidden_layers": 22, "intermediate_size": 5632,
             "vocab_size": 32000, "num_attention_heads": 32, "num_key_value_heads": 4,
             "max_position_embeddings": 2048}
-METHODS = ("fastinit", "torch", "transformers")
+METHODS = ("fastinit", "torch", "transformers", "memset")
 
 # Runs in the child: prints one JSON line.
 _CHILD = r"""
@@ -63,10 +67,25 @@ elif method == "torch":
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
     done = time.perf_counter()
-else:
+elif method == "transformers":
     torch.set_default_dtype(dtype)
     built = start
     model = transformers.LlamaForCausalLM(config)
+    done = time.perf_counter()
+else:  # memset: the model's bytes, fresh from the kernel, written once on the same threads
+    import ctypes, mmap, threading
+    model = meta_model()
+    built = time.perf_counter()
+    nbytes = sum(t.numel() * t.element_size() for t in model.state_dict().values())
+    memory = mmap.mmap(-1, nbytes)
+    base = ctypes.addressof(ctypes.c_char.from_buffer(memory))
+    cuts = [nbytes * i // threads for i in range(threads + 1)]
+    writers = [threading.Thread(target=ctypes.memset, args=(base + lo, 0x5A, hi - lo))
+               for lo, hi in zip(cuts, cuts[1:])]  # ctypes releases the GIL: in parallel
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join()
     done = time.perf_counter()
 out.update(build_s=built - start, init_s=done - built, total_s=done - start,
            peak_rss_mib=rss_mib(),
