@@ -109,8 +109,8 @@ def main(argv=None):
         print(json.dumps(report, indent=1))
         return 0
     print(f"glorot_uniform float32 {shape[0]}x{shape[1]} ({x.nbytes / 2**30:.2f} GiB), "
-          f"{x.npartitions} blocks of {chunks[0]}x{chunks[1]}, {threads} Dask worker "
-          f"threads, median of {args.repeat}")
+          f"{x.npartitions} blocks of {chunks[0]}x{chunks[1]}, {threads} threads on the "
+          f"Dask workers (and in the one process), median of {args.repeat}")
     for method, s in seconds.items():
         print(f"  {method:22s} {s:8.3f} s  {x.nbytes / s / 1e9:6.2f} GB/s")
     print(f"  fastinit.dask.array / fastinit.sample = {report['ratio_dask_to_sample']:.2f}x "
