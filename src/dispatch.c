@@ -25,6 +25,7 @@ _Static_assert(sizeof all_paths / sizeof all_paths[0] == N_PATHS,
 /* CPUID leaf 1, ECX */
 #define CPUID1_ECX_OSXSAVE (1u << 27)  /* the OS enabled XGETBV */
 #define CPUID1_ECX_AVX (1u << 28)
+#define CPUID1_ECX_F16C (1u << 29)
 /* CPUID leaf 7 subleaf 0, EBX */
 #define CPUID7_EBX_AVX2 (1u << 5)
 #define CPUID7_EBX_AVX512F (1u << 16)
@@ -33,6 +34,8 @@ _Static_assert(sizeof all_paths / sizeof all_paths[0] == N_PATHS,
 #define CPUID7_EBX_AVX512VL (1u << 31)
 #define CPUID7_EBX_AVX512_WE_USE \
     (CPUID7_EBX_AVX512F | CPUID7_EBX_AVX512DQ | CPUID7_EBX_AVX512BW | CPUID7_EBX_AVX512VL)
+/* CPUID leaf 7 subleaf 1, EAX */
+#define CPUID7_1_EAX_AVX512_BF16 (1u << 5)
 /* XCR0: the register state the OS saves on a context switch */
 #define XCR0_SSE (1u << 1)
 #define XCR0_AVX (1u << 2)        /* upper halves of YMM */
@@ -131,11 +134,11 @@ static unsigned detect_features(void)
 {
     unsigned features = 0;
     uint32_t a, b, c, d;
-    if (__get_cpuid(1, &a, &b, &c, &d) && ((c >> 29) & 1))
+    if (__get_cpuid(1, &a, &b, &c, &d) && has_all(c, CPUID1_ECX_F16C))
         features |= FI_CPU_F16C;
     /* leaf 7 subleaf 1 exists when subleaf 0 says so in EAX */
     if (__get_cpuid_count(7, 0, &a, &b, &c, &d) && a >= 1 &&
-        __get_cpuid_count(7, 1, &a, &b, &c, &d) && ((a >> 5) & 1))
+        __get_cpuid_count(7, 1, &a, &b, &c, &d) && has_all(a, CPUID7_1_EAX_AVX512_BF16))
         features |= FI_CPU_AVX512_BF16;
     return features;
 }
