@@ -454,6 +454,25 @@ def test_bad_rules_are_refused_before_anything_is_written(rules, error, match):
     assert_unchanged(model, before)
 
 
+@pytest.mark.parametrize("dtype, params", [(torch.float16, {"mean": 60000.0, "std": 4000.0}),
+                                           (torch.bfloat16, {"std": 1e-45})])
+def test_rules_whose_values_the_models_dtype_cannot_hold_are_refused_before_anything_is_written(
+        dtype, params):
+    # Past float16's largest value; below bfloat16's least (float32 holds both): the
+    # rules are checked in the dtype the tensors are written in, not in float32.
+    rules = [("1.weight", "normal", params)]
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2)).to(dtype)
+    before = snapshot(model)
+    with pytest.raises(ValueError, match=rf"rules\[0\].*1\.weight.*{dtype}".replace("torch.", "")):
+        ft.init_module(model, seed=SEED, rules=rules)
+    assert_unchanged(model, before)
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    with pytest.raises(ValueError, match=r"rules\[0\].*1\.weight"):
+        ft.materialize(model, seed=SEED, dtype=dtype, rules=rules)
+    assert all(p.is_meta and p.dtype == torch.float32 for p in model.parameters())
+
+
 # ---- bad input ------------------------------------------------------------------------------
 
 class NoInit(nn.Module):

@@ -136,9 +136,8 @@ class Rules:
         if not tensor.is_floating_point():
             raise TypeError(f"rules[{i}] ({pattern!r}) matches {name}, a {target} tensor; "
                             f"rules fill floating-point tensors")
-        np_dtype = np.float64 if target == torch.float64 else np.float32
-        try:
-            fastinit.schemes.plan(scheme, params, np_dtype, tuple(tensor.shape))
+        try:  # in the dtype written: what float32 holds, float16 or bfloat16 may not
+            fastinit.schemes.plan(scheme, params, target, tuple(tensor.shape))
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"rules[{i}] ({pattern!r}, {scheme!r}) for {name}: {exc}") from None
 
