@@ -21,12 +21,12 @@ def _torch_view(obj):
                         f"fastinit has no GPU support yet. Fill a CPU tensor, then move it with "
                         f".to({device!r}).")
     tensor = obj.detach()
-    if dtype.numpy_module != "numpy":  # no NumPy dtype of NumPy's own: its bits, same strides
-        torch = sys.modules[type(obj).__module__.split(".")[0]]
-        tensor = tensor.view(getattr(torch, f"int{8 * dtype.itemsize}"))
     try:
+        if dtype.numpy_module != "numpy":  # no NumPy dtype of NumPy's own: its bits, same strides
+            torch = sys.modules[type(obj).__module__.split(".")[0]]
+            tensor = tensor.view(getattr(torch, f"int{8 * dtype.itemsize}"))
         return tensor.numpy(), dtype
-    except (RuntimeError, TypeError) as exc:
+    except (RuntimeError, TypeError, NotImplementedError) as exc:  # sparse, neg bit, ...
         raise TypeError(f"fastinit fills tensors in place through their NumPy view, and this "
                         f"tensor has none ({exc}).") from None
 

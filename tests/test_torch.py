@@ -146,6 +146,15 @@ def test_narrow_parameters_that_require_grad_and_their_shards(dtype):
     assert same_bits(shard, layer.weight.detach()[48:])
 
 
+@pytest.mark.parametrize("dtype", [torch.float32] + NARROW)
+@pytest.mark.parametrize("layout", ["to_sparse", "to_sparse_csr"])
+def test_a_tensor_without_strided_memory_is_refused_with_a_type_error(dtype, layout):
+    # bfloat16 is viewed as int16 first (NumPy has no bfloat16): the same clear refusal.
+    sparse = getattr(torch.zeros(4, 4, dtype=dtype), layout)()
+    with pytest.raises(TypeError, match=r"through their NumPy view, and this tensor has none"):
+        fastinit.fill(sparse, "uniform", seed=1)
+
+
 def test_an_expanded_tensor_is_refused_and_nothing_is_written():
     # Its rows share memory: threads would race to write them (issue 14).
     base = torch.zeros(16)
