@@ -170,13 +170,14 @@ def choice(name, value, choices):
 #
 # - uniform(low, high): (high - low) / 2 must not round to 0 in D unless low == high,
 #   and mid +- half * (1 - 2**-p), the values of the extreme draws, must be finite in D;
-# - normal(mean, std): std must not round to 0 in D, and |mean| + Z_MAX * std must be
-#   below D's overflow threshold, Z_MAX bounding the stream's |z| from above;
+# - normal(mean, std): std must not round to 0 in D, and mean +- Z_MAX * std, computed
+#   as the values are, must be finite in D, Z_MAX bounding the stream's |z| from above;
 # - truncated normal: std and bound * std must not round to 0 in D, and
 #   mean +- bound * std must be finite in D;
 # - constant(value): value must be finite in D (rounding it to 0 is allowed: it is
 #   the nearest value, as np.full writes it);
-# - orthogonal(gain): gain must neither round to 0 in D nor overflow it.
+# - orthogonal(gain): gain, rounded to the dtype drawn, must neither round to 0 in D nor
+#   overflow it.
 
 # The largest |z| of the stream's normal by the dtype drawn, rounded up: 5.89 in float32,
 # 8.66 in float64 (docs/stream.md, "normal(mean, std)").
@@ -259,7 +260,9 @@ def normal(mean, std, dtype):
     if _underflows(rounded, row):
         raise _zero("the std of the normal,", std, row)
     z = NORMAL_Z_MAX[row.draws]
-    if _overflows(abs(Fraction(rounded_mean)) + z * Fraction(rounded), row):
+    # As the values are computed (a narrow value is its float32 value rounded, and that
+    # rounding may reach the narrow overflow threshold), z bounding |z| from above.
+    if any(_overflows(v, row) for v in _extremes(rounded_mean, rounded, float(z), row)):
         raise _past(f"the values of the normal can reach |mean| + {float(z)} * std =",
                     abs(Fraction(mean)) + z * Fraction(std), row)
     return rounded_mean, rounded
@@ -298,8 +301,9 @@ def scale(name, value, dtype):
     """value, a scale that multiplies values of magnitude up to 1 (orthogonal's gain),
     checked to neither round to 0 nor overflow in dtype."""
     row = _dtypes.lookup(dtype)
-    if _underflows(round_to(Fraction(value), row), row):
+    rounded = round_to(Fraction(value), row)  # a narrow dtype's values: rounded twice
+    if _underflows(rounded, row):
         raise _zero(f"{name},", value, row)
-    if _overflows(value, row):
+    if _overflows(rounded, row):
         raise _past(f"{name} is", value, row)
     return value

@@ -108,6 +108,37 @@ def infinite_in(dtype, x):
                     else abs(x) >= 2.0**128 - 2.0**119)
 
 
+# A narrow value is its float32 value rounded (docs/stream.md, "Narrow formats"), so it is
+# infinite where the float32 value reaches the narrow overflow threshold T, and the float32
+# value is rounded itself: an exact mean + z * std from half a float32 step below T on
+# rounds to T. mean is the float32 just below T, std such that |mean| + 5.9 std < T.
+NARROW_T = {"float16": 65520.0, "bfloat16": 2.0**128 - 2.0**119}
+
+
+def just_below_narrow_overflow(dtype):
+    step = float(np.spacing(np.float32(NARROW_T[dtype] / 2))) * 2  # float32's step below T
+    mean, std = NARROW_T[dtype] - step, 0.95 * step / 5.9
+    assert mean + 5.9 * std < NARROW_T[dtype]  # what the exact bound alone accepted
+    return mean, std
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_a_normal_whose_float32_values_round_up_to_the_narrow_overflow_is_refused(dtype):
+    mean, std = just_below_narrow_overflow(dtype)
+    values = fastinit.fill(np.empty(1 << 16, np.float32), "normal", mean=mean, std=std, seed=1)
+    assert any(infinite_in(dtype, float(v)) for v in values[values >= NARROW_T[dtype]])
+    with pytest.raises(ValueError, match=f"past {dtype}'s largest finite value"):
+        fill(dtype, "normal", mean=mean, std=std)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_an_orthogonal_gain_whose_float32_value_rounds_to_the_narrow_overflow_is_refused(dtype):
+    gain = NARROW_T[dtype] * (1 - 2.0**-30)  # below T; in float32, T itself
+    assert infinite_in(dtype, float(np.float32(gain)))
+    with pytest.raises(ValueError, match=f"past {dtype}'s largest finite value.*gain="):
+        fill(dtype, "orthogonal", shape=(1, 1), gain=gain)  # Q = [[+-1]]: the value is +-gain
+
+
 @pytest.mark.parametrize("dtype, threshold", [("float16", 65520.0),
                                               ("bfloat16", 2.0**128 - 2.0**119)])
 def test_uniform_is_refused_exactly_when_a_value_would_be_infinite(dtype, threshold):
