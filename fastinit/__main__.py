@@ -115,6 +115,7 @@ def init_from_huggingface(args, config):
 def _write(args, what, seed, write, where=""):
     """Runs write(progress) (which returns the paths written; bad input in it is a usage
     error, its message after `where`) and says what it wrote, how much and how fast."""
+    from . import checkpoint
     from ._progress import _size as size_text
     start = time.perf_counter()
     try:
@@ -123,7 +124,10 @@ def _write(args, what, seed, write, where=""):
         raise UsageError(f"{where}{error}") from None
     seconds = time.perf_counter() - start
     if not args.quiet:
-        nbytes = sum(p.stat().st_size for p in paths if p.suffix == ".safetensors")
+        # The safetensors files, whatever their names: not the shards' index, not the
+        # config.json written beside a Hugging Face model's weights.
+        nbytes = sum(p.stat().st_size for p in paths
+                     if p.name not in (checkpoint.INDEX_FILE, "config.json"))
         print(f"wrote {what}, {size_text(nbytes)} in {seconds:.2f} s "
               f"({size_text(nbytes / seconds)}/s), seed {seed}:")
         for p in paths:

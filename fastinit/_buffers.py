@@ -31,6 +31,14 @@ def _torch_view(obj):
                         f"tensor has none ({exc}).") from None
 
 
+def torch_wrote(tensor):
+    """Bumps the version counter of a torch tensor written in place, as torch's in-place
+    ops do: autograd then refuses a backward pass through a graph that saved the old
+    values (which would otherwise use the new ones, silently)."""
+    torch = sys.modules[type(tensor).__module__.split(".")[0]]
+    torch.autograd.graph.increment_version(tensor)
+
+
 def is_torch_tensor(obj):
     """Whether obj is a torch.Tensor (Parameter, DTensor...), without importing torch."""
     return type(obj).__module__.split(".")[0] == "torch" and hasattr(obj, "detach")

@@ -50,6 +50,8 @@ def fill(array, scheme, params, seed, stream, threads, global_shape, origin):
     if dtype is None:
         arr, dtype = _buffers.writable_view(array)
     _write(arr, dtype, scheme, params, seed, stream, threads, global_shape, origin, array)
+    if arr is not array and _buffers.is_torch_tensor(array):
+        _buffers.torch_wrote(array)
     return array
 
 

@@ -35,7 +35,8 @@ def fill(array: ArrayT, scheme: str, *, seed: Seed | None = None, stream: Stream
         (row-major) index. The same object is
         returned; nothing is copied. bfloat16: a torch.bfloat16 tensor or a
         NumPy array of ml_dtypes.bfloat16. A bfloat16 or float16 value is the
-        float32 value of the same element rounded to nearest, ties to even.
+        float32 value of the same element rounded to nearest, ties to even. A
+        torch.Tensor's version counter is bumped, as by torch's in-place ops.
     scheme : str
         A scheme name (case-insensitive): "glorot_uniform", "he_normal",
         "orthogonal", "zeros", ... (the table in fastinit.schemes and the README).

@@ -325,6 +325,10 @@ def _torch_entry(name, tensor):
     """A torch tensor's bytes, read through a uint8 view (NumPy has no bfloat16)."""
     torch = sys.modules["torch"]
     dtype = _dtypes.lookup(tensor.dtype, f"tensor {name!r}'s dtype")
+    if tensor.is_meta:
+        raise ValueError(f"tensor {name!r} is on the meta device, so it has no values to "
+                         f"write; give it a fastinit.TensorSpec, or write a meta model with "
+                         f"fastinit.torch.save_initialized")
     flat = tensor.detach().to("cpu").contiguous().reshape(-1)
     return _Entry(name, dtype, tuple(tensor.shape), data=flat.view(torch.uint8).numpy())
 

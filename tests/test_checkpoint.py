@@ -356,6 +356,14 @@ def test_a_value_that_is_neither_spec_nor_float_array_is_refused(tmp_path, value
     assert listing(tmp_path) == []
 
 
+def test_a_meta_tensor_is_refused_naming_it(tmp_path):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match=r"'w' is on the meta device.*TensorSpec"):
+        fastinit.save_safetensors(tmp_path / "m.safetensors",
+                                  {"w": torch.empty(3, device="meta")}, seed=0)
+    assert listing(tmp_path) == []
+
+
 @pytest.mark.parametrize("metadata", [{"n": 1}, {1: "x"}, {"k": None}, ["a"]])
 def test_metadata_that_is_not_str_to_str_is_refused(tmp_path, metadata):
     with pytest.raises(TypeError, match="metadata"):

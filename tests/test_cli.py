@@ -140,6 +140,16 @@ def test_init_writes_the_shipped_example(tmp_path):
             assert np.array_equal(got.view(np.uint16), want.view(np.uint16))
 
 
+def test_init_reports_the_bytes_of_a_file_of_any_name(tmp_path, capsys):
+    from fastinit._progress import _size
+    out = tmp_path / "weights.bin"  # a file name of the user's, not ending in .safetensors
+    code, text, _ = in_process("init", EXAMPLE, "-o", out, capsys=capsys)
+    assert code == 0
+    with open(EXAMPLE) as f:
+        count = len(json.load(f)["tensors"])
+    assert text.startswith(f"wrote {count} tensors, {_size(out.stat().st_size)} in "), text
+
+
 def test_init_options_seed_dtype_shards_quiet_overwrite(tmp_path):
     safetensors = pytest.importorskip("safetensors")
     spec = tmp_path / "spec.json"

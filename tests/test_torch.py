@@ -23,6 +23,21 @@ def test_parameters_that_require_grad():
     assert layer.weight.abs().max().item() <= bound
 
 
+def test_a_fill_bumps_the_version_so_autograd_sees_the_change():
+    # As torch's own in-place ops: a graph that saved the old values refuses to run back.
+    w = torch.nn.Parameter(torch.ones(4))
+    loss = (w * w).sum()
+    before = w._version
+    fastinit.fill(w, "normal", seed=0)
+    assert w._version > before
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    view = torch.ones(6, dtype=torch.bfloat16)
+    before = view._version
+    fastinit.fill(view[1:4], "uniform", seed=0)  # a view shares its base's counter
+    assert view._version > before
+
+
 def test_non_contiguous_tensor_views():
     base = torch.zeros(40, 30, dtype=torch.float64)
     view = base.t()[::2]

@@ -107,3 +107,20 @@ def test_materialized_hf_model_computes_rotary_tables_and_runs():
     torch.testing.assert_close(rotary.inv_freq, want)
     logits = model(torch.tensor([[1, 2, 3]])).logits
     assert torch.isfinite(logits).all()
+
+
+def test_transformers_bfloat16_orthogonal_drawn_by_torch_is_warned_about():
+    # transformers.initialization.orthogonal_ draws a bfloat16 tensor into a float32 copy
+    # with torch's generator, then copies it in: values fastinit cannot make reproducible.
+    from transformers import initialization
+
+    class Recurrent(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.empty(8, 8, dtype=torch.bfloat16))
+
+        def reset_parameters(self):
+            initialization.orthogonal_(self.w)
+
+    with pytest.warns(UserWarning, match=r"gave w \(copy_\) values drawn from torch's"):
+        ft.init_module(Recurrent(), seed=SEED)

@@ -396,6 +396,51 @@ def test_generator_argument_does_not_change_the_modules_values():
     np.testing.assert_array_equal(holder.w.detach().numpy(), drawn((50,), "normal", "w"))
 
 
+class CopiesTorchDraws(nn.Module):
+    """Init code as Mamba2's dt_bias: torch's own draws, transformed, then copied in."""
+
+    def __init__(self):
+        super().__init__()
+        self.dt_bias = nn.Parameter(torch.empty(6))
+        self.weight = nn.Parameter(torch.empty(4, 6))
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        with torch.no_grad():
+            self.dt_bias.copy_(torch.exp(torch.rand(6) * 3.0 - 7.0))
+        nn.init.normal_(self.weight, std=0.02)
+
+
+def torch_draw_warnings(caught):
+    return [str(w.message) for w in caught if "torch's random generator" in str(w.message)]
+
+
+def test_values_that_init_code_copies_from_torchs_generator_are_warned_about():
+    # They depend on torch.manual_seed, not on the seed: the warning names them.
+    with pytest.warns(UserWarning, match=r"gave dt_bias \(copy_\) values drawn from torch's "
+                                         r"random generator.*rule") as caught:
+        ft.init_module(CopiesTorchDraws(), seed=SEED)
+    assert "weight" not in torch_draw_warnings(caught)[0].split(" values")[0]
+    with pytest.warns(UserWarning, match=r"gave w \(aten\.bernoulli_"):
+        holder = holder_of(5)
+        with ft.redirect(holder, seed=SEED):
+            holder.w.data.bernoulli_(0.5)
+
+
+def test_no_warning_once_a_rule_or_fastinit_draws_them():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ft.init_module(CopiesTorchDraws(), seed=SEED, rules=[("dt_bias", "uniform")])
+        with torch.device("meta"):
+            model = tm.Zoo()
+        ft.materialize(model, seed=SEED)  # every kind of torch init, drawn by fastinit
+        holder = holder_of(5)
+        with ft.redirect(holder, seed=SEED):
+            torch.rand(3)  # not the module's: no concern of the redirect
+            nn.init.normal_(holder.w)
+    assert torch_draw_warnings(caught) == []
+
+
 # ---- rules ------------------------------------------------------------------------------
 
 def test_rules_override_the_modules_init_first_match_wins_torch_layout():

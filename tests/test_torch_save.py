@@ -81,6 +81,22 @@ def test_fastinit_init_of_a_config_without_model_type_is_a_usage_error(tmp_path,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("dtype, code", [("bogus", 2), (7, 2), ("auto", 0)])
+def test_fastinit_init_reads_the_configs_dtype_or_refuses_it(tmp_path, capsys, dtype, code):
+    config = tmp_path / "config.json"
+    document = tm.tiny_llama_config(architectures=["LlamaForCausalLM"]).to_dict()
+    config.write_text(json.dumps({**document, "dtype": dtype}))
+    out = tmp_path / "out"
+    assert main(["init", str(config), "-o", f"{out}/", "--quiet"]) == code
+    if code:
+        assert f"{config}: the config's dtype {dtype!r} is not a floating-point torch " \
+               f"dtype" in capsys.readouterr().err
+        assert not out.exists()
+    else:  # "auto": the model's own dtype, float32
+        state = safetensors_torch.load_file(out / "model.safetensors")
+        assert {t.dtype for t in state.values()} == {torch.float32}
+
+
 @pytest.mark.parametrize("build, match", [
     (lambda: torch.nn.BatchNorm1d(4), r"num_batches_tracked is a torch.int64 tensor"),
     (lambda: tm_scaled(), r"writes weight with aten\.mul_"),

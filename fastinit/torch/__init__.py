@@ -74,7 +74,12 @@ def redirect(module: torch.nn.Module, *, seed: int,
     ``constant_``, ``eye_``, ``dirac_`` of plain tensors, ``Tensor.zero_``,
     ``fill_``, ``copy_`` (torch writes them; the redirect notes which tensors they
     wrote). Other random tensor methods (``random_``, ``bernoulli_``,
-    ``exponential_``, ...) are not used by init code and stay torch's.
+    ``exponential_``, ...) are not used by init code and stay torch's. A module's
+    tensor that gets values of torch's generator all the same (one of those methods,
+    or a ``copy_`` of values made from ``torch.rand``, as Mamba2's ``dt_bias``, or
+    transformers' ``orthogonal_`` of a bfloat16 tensor, drawn into a float32 copy) is
+    named in a UserWarning on exit: its values depend on ``torch.manual_seed``, not on
+    ``seed``; a rule or a fastinit.fill of it draws it from fastinit.
 
     ``trunc_normal_(mean, std, a, b)`` takes absolute bounds. Symmetric about the
     mean (the usual case) it is fastinit's truncated normal at

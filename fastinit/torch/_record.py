@@ -92,6 +92,9 @@ class _Replay:
     def wrote(self, spot):
         pass
 
+    def drawn_by_fastinit(self, spot):
+        pass
+
 
 class Guard(TorchDispatchMode):
     """Refuses an in-place operation on a model's tensor that reaches torch: under a

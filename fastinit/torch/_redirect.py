@@ -14,16 +14,21 @@ tensor methods `uniform_`/`normal_` are replaced by functions that:
 
 Constants (`zeros_`, `ones_`, `constant_`, `Tensor.zero_`/`fill_`/`copy_`) are
 not random, so torch writes them; they are only noted, so that init_module can
-tell which tensors the model's own code initialised.
+tell which tensors the model's own code initialised. Values that reach the
+module's tensors from torch's own generator all the same are found (TorchDraws)
+and warned about.
 """
 import math
 import sys
 import threading
 import warnings
+import weakref
 
 import numpy as np
 import torch
 from torch.autograd.graph import increment_version
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_leaves
 
 import fastinit
 
@@ -122,6 +127,7 @@ class Spot:
     def fill(self, scheme, **params):
         """Draws `scheme` into the spot with the session's seed and the target's stream."""
         s, t = self.session, self.target
+        s.drawn_by_fastinit(self)
         if s.recorder is not None:
             return s.recorder.add(self, "fill", scheme, params)
         with torch.no_grad():
@@ -138,6 +144,7 @@ class Spot:
         """Writes values(view, origin, global_shape), a tensor or a number, into each
         piece (for inits that are computed rather than drawn); None: values() wrote
         the piece itself."""
+        self.session.drawn_by_fastinit(self)
         if self.session.recorder is not None:
             return self.session.recorder.add(self, "write", values)
         with torch.no_grad():
@@ -167,6 +174,7 @@ class Spot:
 
     def done(self):
         increment_version(self.tensor)  # autograd must see the in-place change
+        self.session.drawn_by_fastinit(self)  # the fill's own torch ops read the old values
         self.session.wrote(self)
         return self.tensor
 
@@ -182,6 +190,8 @@ class Session:
         self.by_storage = {}   # storage id -> [Target], for views
         self.written = set()   # names of targets written whole
         self.on_write = None   # called with each Target when first written whole
+        self.torch_drawn = {}  # name -> the torch op whose random values it holds
+        self.draws = None      # the TorchDraws of the redirect in progress
         for name, tensor in named_tensors(module):
             target = Target(name, tensor)
             self.targets[name] = target
@@ -189,6 +199,13 @@ class Session:
                 continue  # torch's init is a no-op on meta, and so is ours
             self.exact[_key(target.local)] = target
             self.by_storage.setdefault(storage_id(target.local), []).append(target)
+
+    def drawn_by_fastinit(self, spot):
+        """Forgets that the spot held values of torch's generator (TorchDraws)."""
+        if self.draws is not None:
+            self.draws.forget(spot.tensor)
+        if spot.whole:
+            self.torch_drawn.pop(spot.target.name, None)
 
     def wrote(self, spot):
         name = spot.target.name
@@ -394,6 +411,10 @@ def zeros_(tensor):
 def _noted(function, tensor, *args, **kwargs):
     """Calls torch's own (non-random) function, and notes the write if it is ours."""
     spot = _spot(tensor, random=False)
+    if spot is not None and spot.session.draws is not None:
+        draws = spot.session.draws  # copy_(w, torch.rand(n)): w holds torch's draws
+        if any(draws.holds(a) for a in tree_leaves((args, kwargs))):
+            spot.session.torch_drawn.setdefault(spot.base.name, function.__name__)
     if spot is not None and spot.session.recorder is not None:
         return spot.session.recorder.add(spot, "call", function, args, kwargs)
     out = function(tensor, *args, **kwargs)
@@ -630,6 +651,85 @@ def _uninstall(undo):
                 setattr(place, name, original)
 
 
+class TorchDraws(TorchDispatchMode):
+    """Finds the module's tensors that the init code gives values drawn from torch's own
+    generator: written by a random op that the redirect does not replace
+    (``Tensor.bernoulli_``, ``torch.normal(..., out=w)``), or copied from a tensor made
+    from such draws (Mamba2's ``copy_(dt_bias, f(torch.rand(n)))``, transformers'
+    orthogonal_ of a bfloat16 tensor, drawn into a float32 copy). Their values depend
+    on torch.manual_seed, not on the seed, and differ between the ranks of a sharded
+    model: the redirect warns about them (Session.torch_drawn)."""
+
+    def __init__(self, session):
+        super().__init__()
+        self.session = session
+        self.drawn = {}  # storage id -> [(byte range, weak reference)] of torch's draws
+
+    def holds(self, value):
+        """Whether `value` is a tensor whose bytes overlap values of torch's draws."""
+        place = _place(value)
+        return place is not None and any(
+            _overlap(span, place[1]) and ref() is not None  # a freed storage's id is reused
+            for span, ref in self.drawn.get(place[0], ()))
+
+    def forget(self, tensor):
+        """`tensor` was written by fastinit: its bytes no longer hold torch's draws."""
+        place = _place(tensor)
+        if place is not None and place[0] in self.drawn:
+            self.drawn[place[0]] = [(span, ref) for span, ref in self.drawn[place[0]]
+                                    if not _overlap(span, place[1])]
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        out = func(*args, **kwargs)
+        if (torch.Tag.nondeterministic_seeded in func.tags
+                or any(self.holds(a) for a in tree_leaves((args, kwargs)))):
+            for tensor in tree_leaves(out):
+                place = _place(tensor)
+                if place is None:
+                    continue
+                sid, span = place
+                owner = tensor if tensor._base is None else tensor._base  # a view keeps it
+                self.drawn.setdefault(sid, []).append((span, weakref.ref(owner)))
+                for target in self.session.by_storage.get(sid, ()):
+                    if _overlap(span, _place(target.local)[1]):
+                        self.session.torch_drawn.setdefault(target.name, str(func))
+        return out
+
+
+def _place(value):
+    """(storage id, (first byte, end byte)) of a tensor's elements, or None (not a
+    tensor, no elements or no storage)."""
+    if not isinstance(value, torch.Tensor):
+        return None
+    try:
+        local = value.to_local() if _shards.is_dtensor(value) else value
+        if local.numel() == 0:
+            return None
+        size = local.element_size()
+        first = local.storage_offset() * size
+        last = first + sum((n - 1) * abs(st) for n, st in zip(local.shape, local.stride())) * size
+        return storage_id(local), (first, last + size)
+    except (RuntimeError, NotImplementedError):  # no storage: sparse, nested, ...
+        return None
+
+
+def _overlap(a, b):
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def warn_torch_drawn(session):
+    """The warning for the module's tensors that hold values of torch's generator."""
+    if session.torch_drawn:
+        found = ", ".join(f"{name} ({op})" for name, op in session.torch_drawn.items())
+        warnings.warn(
+            f"the init code gave {found} values drawn from torch's random generator, not "
+            f"from fastinit: they depend on torch.manual_seed rather than on seed=, and the "
+            f"ranks of a sharded model disagree on them. Give them a rule (rules=[(name, "
+            f"scheme, params)]) or a fastinit.fill of their own to draw them from fastinit.",
+            UserWarning, stacklevel=3)
+
+
 class Redirect:
     """The context manager that fastinit.torch.redirect returns."""
 
@@ -648,15 +748,23 @@ class Redirect:
             _active = self.session
         try:
             self._undo = _install()
+            self.session.draws = TorchDraws(self.session)
+            self.session.draws.__enter__()
         except BaseException:
+            _uninstall(self._undo or [])
+            self.session.draws = None
             _active = None
             raise
         return self.module
 
-    def __exit__(self, *exc):
+    def __exit__(self, kind, error, traceback):
         global _active
         try:
+            self.session.draws.__exit__(kind, error, traceback)
             _uninstall(self._undo)
         finally:
+            self.session.draws = None
             _active = None
+        if kind is None:
+            warn_torch_drawn(self.session)
         return False

@@ -59,6 +59,19 @@ def _spec(record, shape, dtype):
     return what[0].to(dtype)
 
 
+def _config_dtype(config):
+    """The torch dtype a config.json names ("dtype", or the older "torch_dtype"), None
+    for none or "auto" (the model's own, as from_pretrained reads it)."""
+    named = config.get("dtype") or config.get("torch_dtype")
+    if named is None or named == "auto":
+        return None
+    dtype = getattr(torch, named, None) if isinstance(named, str) else None
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"the config's dtype {named!r} is not a floating-point torch dtype "
+                         f"(\"float32\", \"bfloat16\", ...): correct it, or pass --dtype")
+    return dtype
+
+
 def _is_hf(module):
     return _module._hf_model_class() is not None and isinstance(module, _module._hf_model_class())
 
@@ -74,12 +87,13 @@ def init_from_config(config, output, *, seed, dtype=None, max_shard_size=None, t
     model_type = config.pop("model_type", None)
     if model_type is None:
         raise ValueError("a Hugging Face config.json needs its \"model_type\"")
+    if dtype is None:
+        dtype = _config_dtype(config)
+    for key in ("dtype", "torch_dtype"):  # the model is built in float32, then written in dtype
+        config.pop(key, None)
     hf_config = transformers.AutoConfig.for_model(model_type, **config)
     names = [a for a in (config.get("architectures") or []) if hasattr(transformers, a)]
     build = getattr(transformers, names[0]) if names else transformers.AutoModel.from_config
-    if dtype is None:
-        named = config.get("dtype") or config.get("torch_dtype")
-        dtype = getattr(torch, named) if isinstance(named, str) else None
     with torch.device("meta"):
         model = build(hf_config)
     return save_initialized(model, output, seed=seed, dtype=dtype, max_shard_size=max_shard_size,
