@@ -170,15 +170,24 @@ def scheme_of(initializer: Any) -> tuple[str, dict[str, Any]]:
     return mapping(initializer)
 
 
+# The variables whose initializer is not NAME_initializer: the recurrent layers' and the
+# separable convolutions' kernels, and DepthwiseConv*D's "kernel".
+_INITIALIZER_NAMES = {"recurrent_kernel": "recurrent", "depthwise_kernel": "depthwise",
+                      "pointwise_kernel": "pointwise"}
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+
+
 def _layer_initializer(layer, variable):
     """The initializer that `layer` was configured with for `variable`: the attribute
-    NAME_initializer for a variable called NAME (recurrent_kernel: recurrent_initializer)."""
+    NAME_initializer for a variable called NAME, or as _INITIALIZER_NAMES says."""
     if layer is None:
         raise ValueError("no layer of the model owns it")
     if variable.name == "bias" and getattr(layer, "unit_forget_bias", False):
         raise ValueError(f"{type(layer).__name__}(unit_forget_bias=True) sets part of its bias "
                          f"to ones with a function of its own")
-    name = "recurrent" if variable.name == "recurrent_kernel" else variable.name
+    name = _INITIALIZER_NAMES.get(variable.name, variable.name)
+    if name == "kernel" and isinstance(layer, _DEPTHWISE):
+        name = "depthwise"
     initializer = getattr(layer, f"{name}_initializer", None)
     if initializer is None:
         raise ValueError(f"{type(layer).__name__} has no {name}_initializer")
@@ -199,7 +208,9 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
         the Keras meanings, or None to keep the variable's current values.
 
     A weight that no rule matches takes its layer's configured initializer (the layer's
-    NAME_initializer for a variable NAME) when that is a Keras built-in (Zeros, Ones,
+    NAME_initializer for a variable NAME; recurrent_initializer for recurrent_kernel,
+    depthwise_ and pointwise_initializer for the depthwise and separable convolutions'
+    kernels) when that is a Keras built-in (Zeros, Ones,
     Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling and its
     Glorot/He/Lecun subclasses, Orthogonal) or a fastinit.keras.Initializer, with the
     same formula; that initializer's seed (and a fastinit one's stream) is not used. Every weight's stream is that

@@ -306,6 +306,33 @@ def test_an_initializer_without_mapping_is_named_and_nothing_is_assigned():
     fk.init_model(model, seed=0, rules={"eye/kernel": "orthogonal"})
 
 
+def test_depthwise_and_separable_convolutions_take_their_depthwise_and_pointwise_initializers():
+    # Their kernels are not NAME_initializer: DepthwiseConv2D's "kernel" comes from
+    # depthwise_initializer, SeparableConv2D's depthwise_kernel and pointwise_kernel
+    # from depthwise_initializer and pointwise_initializer (MobileNet, Xception).
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw",
+                                     depthwise_initializer=I.HeUniform()),
+        keras.layers.SeparableConv2D(4, 3, name="sep", depthwise_initializer=I.LecunUniform(),
+                                     pointwise_initializer=I.RandomNormal(0.0, 0.3),
+                                     bias_initializer=I.Constant(0.5)),
+    ])
+    fk.init_model(model, seed=2)
+    expected = {
+        "dw/kernel": fastinit.sample((3, 3, 3, 2), "he_uniform", seed=2, stream="dw/kernel"),
+        "dw/bias": np.zeros(6, np.float32),
+        "sep/depthwise_kernel": fastinit.sample((3, 3, 6, 1), "lecun_uniform", seed=2,
+                                                stream="sep/depthwise_kernel"),
+        "sep/pointwise_kernel": fastinit.sample((1, 1, 6, 4), "normal", std=0.3, seed=2,
+                                                stream="sep/pointwise_kernel"),
+        "sep/bias": np.full(4, 0.5, np.float32),
+    }
+    assert [fk.relative_path(w.path, {model.name}) for w in model.weights] == list(expected)
+    for weight, (path, values) in zip(model.weights, expected.items()):
+        np.testing.assert_array_equal(weight.numpy(), values, err_msg=path)
+
+
 def test_lstm_forget_gate_bias_is_refused_unless_a_rule_says():
     model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, name="lstm")])
     with pytest.raises(ValueError, match="lstm/lstm_cell/bias: LSTMCell.unit_forget_bias"):
