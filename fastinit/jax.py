@@ -119,8 +119,11 @@ def key_to_stream(key: Any) -> int:
         raise TypeError("this fastinit initializer got a traced PRNG key (it is running "
                         "inside jax.jit, jax.eval_shape or another transformation), but it "
                         "reads the stream from the key's value. Initialise eagerly (call "
-                        "model.init outside jit), pass stream= to fastinit.jax.initializer, or "
-                        "fill a jax.eval_shape tree with fastinit.flax.init_params.")
+                        "model.init outside jit), pass stream= to fastinit.jax.initializer "
+                        "(not under nn.scan, nn.vmap or jax.vmap: every layer would get the "
+                        "same values), or fill a jax.eval_shape tree with "
+                        "fastinit.flax.init_params (a stack of layers made by nn.scan: "
+                        "batch_axis=0 in the rule's params).")
     dtype = getattr(key, "dtype", None)
     if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
@@ -231,7 +234,9 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
         Flax passes each parameter its own key, split from the init key, so each
         parameter gets its own values, the same on every init with that key. The key
         must then be concrete: inside jax.jit or jax.eval_shape the call is refused. With
-        a stream, every call reads that stream and the key is ignored.
+        a stream, every call reads that stream and the key is ignored: so under nn.scan or
+        vmap, which trace one layer for all, every layer would get the same values (fill
+        such a stack with fastinit.flax.init_params and batch_axis=0).
     **params
         The scheme's parameters (gain=, mode=, std=, truncated=, ...), and in_axis=,
         out_axis=, batch_axis= for fan schemes.
