@@ -95,8 +95,9 @@ class Initializer(keras.initializers.Initializer):
     stream : int or str, optional
         Without it, the stream is the path of the variable being created, without the
         names of models (``relative_path``: "dense_1/kernel", "mha/query/kernel"), read
-        from the call stack since Keras does not pass it to initializers. So layers never
-        share values, a model rebuilt from its config (model_from_json, from_config,
+        from the call stack since Keras does not pass it to initializers. So layers
+        share no values (but the same-named layers of two sub-models share their path
+        and so their values; init_model refuses them), a model rebuilt from its config (model_from_json, from_config,
         clone_model: the same layer names) gets the same weights, and these are the
         values that init_model gives the variable with the same seed and scheme. Called
         directly, outside variable creation, it reads stream 0, the same values on every
@@ -226,7 +227,9 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
     ------
     ValueError
         Naming every weight that has neither a rule nor a mapped initializer (e.g.
-        Identity, or LSTM's unit_forget_bias), and for a model not yet built.
+        Identity, or LSTM's unit_forget_bias); naming the random weights of sub-models
+        whose layers have the same names, whose paths without model names, and so
+        streams, are the same; and for a model not yet built.
     """
     seed = _frameworks.require_seed(seed)
     parsed = _frameworks.parse_rules(rules)
@@ -252,17 +255,29 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
         raise ValueError("no rule matches these weights and their initializers cannot be "
                          "mapped: " + "; ".join(problems) + ". Give rules for them, e.g. "
                          "rules={'lstm/lstm_cell/bias': 'zeros'}, or None to keep them.")
-    values = []
+    values, readers = [], {}
     for variable, path, scheme, params in chosen:
         if scheme is None:
             continue
         shape = tuple(variable.shape)
         try:
+            params = fill_params(scheme, shape, params)
             values.append((variable, fastinit.fill(
                 _frameworks.aligned_empty(shape, variable.dtype), scheme, seed=seed,
-                stream=path, **fill_params(scheme, shape, params))))
+                stream=path, **params)))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{path}: {error}") from error
+        if fastinit.schemes.plan(scheme, params, variable.dtype, shape).kind != "constant":
+            readers.setdefault(path, []).append(variable.path)
+    shared = {path: names for path, names in readers.items() if len(names) > 1}
+    if shared:
+        # Sub-models holding layers of the same name: their paths differ only by the
+        # model names, which are not part of the stream (relative_path).
+        raise ValueError("these weights would read the same stream, and so get the same "
+                         "values: " + "; ".join(f"{' and '.join(names)} (stream {path!r})"
+                                                for path, names in shared.items())
+                         + ". The stream is the path without model names; give these "
+                         "layers distinct names.")
     for variable, value in values:
         variable.assign(value)
     return model

@@ -333,6 +333,31 @@ def test_depthwise_and_separable_convolutions_take_their_depthwise_and_pointwise
         np.testing.assert_array_equal(weight.numpy(), values, err_msg=path)
 
 
+def two_towers(inner_names):
+    """A model of two Sequential sub-models whose Dense layers are named `inner_names`."""
+    inputs = keras.Input((8,))
+    towers = [keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name=inner)], name=name)
+              for name, inner in zip(("enc", "dec"), inner_names)]
+    return keras.Model(inputs, [tower(inputs) for tower in towers], name="towers")
+
+
+def test_sub_models_with_layers_of_one_name_are_refused_not_given_equal_weights():
+    # Their paths, enc/proj/kernel and dec/proj/kernel, differ only by the model names,
+    # which the streams leave out: both would read "proj/kernel" and be equal.
+    model = two_towers(("proj", "proj"))
+    before = [np.array(w.numpy()) for w in model.weights]
+    with pytest.raises(ValueError, match=r"enc/proj/kernel and dec/proj/kernel \(stream "
+                                         r"'proj/kernel'\).*distinct names"):
+        fk.init_model(model, seed=0)
+    for weight, old in zip(model.weights, before):
+        np.testing.assert_array_equal(weight.numpy(), old)
+    renamed = fk.init_model(two_towers(("enc_proj", "dec_proj")), seed=0)
+    enc, dec = (w.numpy() for w in renamed.weights if w.name == "kernel")
+    assert not np.array_equal(enc, dec)
+    np.testing.assert_array_equal(enc, fastinit.sample((8, 4), "glorot_uniform", seed=0,
+                                                       stream="enc_proj/kernel"))
+
+
 def test_lstm_forget_gate_bias_is_refused_unless_a_rule_says():
     model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, name="lstm")])
     with pytest.raises(ValueError, match="lstm/lstm_cell/bias: LSTMCell.unit_forget_bias"):
