@@ -9,6 +9,9 @@ Scheme names mean what they mean in JAX: ``glorot_normal``, ``he_normal`` and
 pass ``truncated=False`` for PyTorch's untruncated form). Fans follow
 ``jax.nn.initializers.variance_scaling``: ``in_axis=-2``, ``out_axis=-1``,
 ``batch_axis=()`` by default, the receptive field is the product of the other axes.
+In ``initializer`` and in fastinit.flax's rules the plain schemes take the defaults of
+``jax.nn.initializers``: ``normal`` and ``truncated_normal`` std 0.01, ``uniform`` high
+0.01; ``sample`` keeps ``jax.random``'s (std 1, high 1), which are fastinit's.
 
 >>> import fastinit.jax
 >>> import flax.linen
@@ -244,6 +247,7 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
     >>> import flax.linen as nn
     >>> dense = nn.Dense(512, kernel_init=fastinit.jax.initializer("he_normal", seed=0))
     """
+    params = _frameworks.initializer_params("jax", scheme, params)
     # Check now what can be checked without a shape, rather than at the first init.
     probe = dict(params)
     if _frameworks.is_fan_scheme(scheme):
@@ -252,4 +256,4 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
         probe.setdefault("fan_out", 1)
     fastinit.sample((2, 2), scheme, seed=_frameworks.require_seed(seed),
                     stream=0 if stream is None else stream, **fill_params(scheme, (2, 2), probe))
-    return Initializer(scheme, seed, stream, dict(params))
+    return Initializer(scheme, seed, stream, params)

@@ -7,7 +7,9 @@ Scheme names mean what they mean in Keras: ``glorot_normal``, ``he_normal`` and
 ``lecun_normal`` draw Keras' truncated normal (``truncated=True`` is the default here);
 ``variance_scaling`` takes Keras' ``distribution`` names, "truncated_normal" (default),
 "untruncated_normal" and "uniform", and ``input_axes=``/``output_axes=`` as Keras'
-VarianceScaling does. Fans are Keras' (``keras.initializers`` compute_fans).
+VarianceScaling does. Fans are Keras' (``keras.initializers`` compute_fans). The plain
+schemes take the defaults of Keras' initializers of the same name: ``normal`` and
+``truncated_normal`` std 0.05, ``uniform`` low -0.05 and high 0.05.
 
 >>> import fastinit.keras
 >>> init = fastinit.keras.Initializer("he_normal", seed=0)
@@ -115,6 +117,7 @@ class Initializer(keras.initializers.Initializer):
 
     def __init__(self, scheme: str, *, seed: Seed, stream: Stream | None = None,
                  **params: Any) -> None:
+        params = _frameworks.initializer_params("keras", scheme, params)
         # Check what can be checked without a shape now, rather than at the first build.
         probe = {"fan_in": 1, "fan_out": 1, **params} if _frameworks.is_fan_scheme(scheme) \
             else params
@@ -232,7 +235,7 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
         streams, are the same; and for a model not yet built.
     """
     seed = _frameworks.require_seed(seed)
-    parsed = _frameworks.parse_rules(rules)
+    parsed = _frameworks.parse_rules(rules, "keras")
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built, so it has no weights yet; "
                          f"build it first (model.build(input_shape), or call it on data)")

@@ -169,8 +169,28 @@ def test_wide_keys_give_the_blake2b_digest_of_their_words_as_stream():
     key = jax.random.key(3, impl="rbg")
     words = np.array(key_words(key), "<u4").tobytes()
     stream = int.from_bytes(hashlib.blake2b(words, digest_size=8).digest(), "little")
-    np.testing.assert_array_equal(fj.initializer("normal", seed=1)(key, (50,)),
+    np.testing.assert_array_equal(fj.initializer("normal", seed=1, std=1)(key, (50,)),
                                   fastinit.sample(50, "normal", seed=1, stream=stream))
+
+
+@pytest.mark.parametrize("scheme", ["normal", "uniform", "truncated_normal"])
+def test_plain_initializers_draw_as_jax_nn_initializers_of_that_name_with_its_defaults(scheme):
+    shape = (100_000,)
+    ours = np.asarray(fj.initializer(scheme, seed=0)(jax.random.key(0), shape))
+    theirs = np.asarray(getattr(jax.nn.initializers, scheme)()(jax.random.key(1), shape))
+    assert scipy_stats.ks_2samp(ours, theirs).pvalue > 1e-4
+    assert np.abs(ours).max() < 0.06  # not fastinit's own defaults, std 1 or U[0, 1)
+
+
+def test_flax_rules_take_jax_initializers_defaults_and_sample_keeps_jax_randoms():
+    import fastinit.flax
+    shapes = {"w": jax.ShapeDtypeStruct((100_000,), jnp.float32)}
+    ruled = fastinit.flax.init_params(shapes, seed=0, rules=[("w", "normal")])["w"]
+    np.testing.assert_array_equal(ruled, fastinit.sample(100_000, "normal", std=0.01, seed=0,
+                                                         stream="w"))
+    sampled = np.asarray(fj.sample((100_000,), "normal", seed=0))
+    theirs = np.asarray(jax.random.normal(jax.random.key(0), (100_000,)))
+    assert scipy_stats.ks_2samp(sampled, theirs).pvalue > 1e-4
 
 
 def test_initializer_with_a_stream_ignores_the_key():

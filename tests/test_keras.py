@@ -288,6 +288,21 @@ def test_rules_come_first_and_match_paths_without_the_model_name():
         (3, 2), "glorot_uniform", seed=5, stream="b/kernel"))  # Dense's default
 
 
+@pytest.mark.parametrize("name", ["normal", "uniform", "truncated_normal"])
+def test_plain_schemes_draw_as_keras_initializers_of_that_name_with_their_defaults(name):
+    shape = (100_000,)
+    ours = np.asarray(fk.Initializer(name, seed=0)(shape))
+    theirs = keras.ops.convert_to_numpy(type(keras.initializers.get(name))(seed=0)(shape))
+    assert scipy_stats.ks_2samp(ours, theirs).pvalue > 1e-4
+    assert np.abs(ours).max() < 0.3  # not fastinit's own defaults, std 1 or U[0, 1)
+
+
+def test_rules_give_plain_schemes_keras_defaults():
+    model = fk.init_model(small_model(), seed=5, rules={"*/kernel": "normal", "*": "zeros"})
+    np.testing.assert_array_equal(model.get_layer("a").kernel.numpy(), fastinit.sample(
+        (4, 3), "normal", std=0.05, seed=5, stream="a/kernel"))
+
+
 def test_rule_none_keeps_a_variable():
     model = small_model()
     before = model.get_layer("a").kernel.numpy().copy()
