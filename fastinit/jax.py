@@ -81,6 +81,12 @@ def _axes(value, rank, name):
 def fill_params(scheme: str, shape: Sequence[int], params: dict[str, Any]) -> dict[str, Any]:
     """fastinit.fill's parameters for `scheme` as JAX means it, for a tensor of `shape`:
     JAX's truncation, and the fans computed by JAX's rules and given as fan_in/fan_out."""
+    region = [name for name in ("global_shape", "origin") if name in params]
+    if region:
+        raise TypeError(f"{' and '.join(region)} do not apply here: fastinit.jax makes whole "
+                        f"arrays, and a sharding= says which part each device holds; for "
+                        f"one region on the host, use fastinit.sample(..., global_shape=, "
+                        f"origin=)")
     params = _frameworks.framework_params(scheme, params)
     if not _frameworks.is_fan_scheme(scheme):
         return params

@@ -275,6 +275,9 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     (lambda: fj.initializer("normal", seed=0, sdt=1), TypeError, "does not take sdt"),
     (lambda: fj.initializer("normal", seed=0, in_axis=0), TypeError, "does not take in_axis"),
     (lambda: fj.initializer("normal", seed=0, std=-1), ValueError, "std must be > 0"),
+    (lambda: fj.sample((8, 8), "normal", seed=0, global_shape=(16, 8), origin=(8, 0)),
+     TypeError, "global_shape and origin do not apply"),
+    (lambda: fj.initializer("normal", seed=0, origin=(1,)), TypeError, "origin do not apply"),
     (lambda: fj.initializer("he_normal", seed=None), TypeError, "seed"),
     (lambda: fj.initializer("he_normal", seed=0, layout="torch"), TypeError, "in_axis"),
     (lambda: fj.sample((4, -1), "zeros", seed=0), ValueError, r"shape\[1\] must be >= 0, got -1"),
@@ -283,7 +286,7 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     (lambda: fj.initializer("zeros", seed=0)(jnp.zeros(3), (2,)), TypeError, "one JAX PRNG key"),
     (lambda: fj.sample((4,), "zeros", seed=0, dtype=jnp.int32), TypeError, "int32"),
     (lambda: fj.sample((4,), "zeros", seed=0, sharding=P("x")), ValueError, "no mesh"),
-], ids=["scheme", "param", "axes-on-plain", "value", "seed", "layout", "negative", "none-dim",
+], ids=["scheme", "param", "axes-on-plain", "value", "region", "region-init", "seed", "layout", "negative", "none-dim",
         "axis-range", "not-a-key", "int-dtype", "spec-without-mesh"])
 def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
