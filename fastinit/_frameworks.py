@@ -26,6 +26,23 @@ def framework_params(scheme: str, params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+# The plain schemes as initializers there. fastinit's own defaults are jax.random's and
+# NumPy's (std 1, U[0, 1)), which fastinit.jax.sample keeps; but jax.nn.initializers.normal()
+# has stddev 0.01 and Keras' "normal" (RandomNormal) 0.05, and an initializer that stands in
+# for one must draw what it replaces. The caller's own parameters win.
+INITIALIZER_DEFAULTS = {
+    "jax": {"normal": {"std": 0.01}, "uniform": {"high": 0.01},
+            "truncated_normal": {"std": 0.01}},
+    "keras": {"normal": {"std": 0.05}, "uniform": {"low": -0.05, "high": 0.05},
+              "truncated_normal": {"std": 0.05}},
+}
+
+
+def initializer_params(framework: str, scheme: str, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` with the framework's initializer defaults for the parameters not given."""
+    return {**INITIALIZER_DEFAULTS[framework].get(schemes.lookup(scheme).name, {}), **params}
+
+
 def is_fan_scheme(scheme: str) -> bool:
     """Whether the scheme's scale comes from the fans of the tensor's shape."""
     return "fan_in" in schemes.lookup(scheme).defaults
@@ -75,11 +92,12 @@ class Rule(NamedTuple):
     params: dict
 
 
-def parse_rules(rules: Any) -> list[Rule]:
+def parse_rules(rules: Any, framework: str) -> list[Rule]:
     """Rules as (pattern, spec) pairs, in order, from a dict or a sequence of pairs.
 
     A spec is a scheme name, a (scheme name, params dict) pair, or None (keep the
-    leaf). Scheme names are checked here, so that a typo fails before anything is filled.
+    leaf). Scheme names are checked here, so that a typo fails before anything is filled;
+    a rule's scheme is an initializer of `framework` ("jax" or "keras"), with its defaults.
     """
     if rules is None:
         return []
@@ -95,7 +113,7 @@ def parse_rules(rules: Any) -> list[Rule]:
             continue
         scheme, params = (spec, {}) if isinstance(spec, str) else _scheme_and_params(spec)
         schemes.lookup(scheme)
-        parsed.append(Rule(pattern, scheme, dict(params)))
+        parsed.append(Rule(pattern, scheme, initializer_params(framework, scheme, params)))
     return parsed
 
 

@@ -42,6 +42,11 @@ ALPHA = 1e-4           # level of each test
 MIN_VALUES = 100       # fewer values than this are described, not matched
 MAX_NORMAL_CAP = 5.0   # see the module docstring
 CHUNK = 1 << 20        # values read at a time: a memory-mapped checkpoint is not loaded whole
+# Rows or columns shorter than this are not compared for duplicates: random draws repeat
+# one or two values by chance (bfloat16 has 128 values per octave), so the equal inputs
+# of a Linear(4096, 1) head mean nothing. Two lines of 8 random bfloat16 values are
+# equal by chance with probability about 2**-77 (2**-9.6 a value).
+MIN_LINE = 8
 _PHI = statistics.NormalDist()
 _Z = -_PHI.inv_cdf(ALPHA / 2)  # two-sided: 3.89
 
@@ -272,7 +277,8 @@ def _random_raw(count, stream):
 
 
 def duplicates(matrix: np.ndarray) -> Tuple[List[List[int]], List[List[int]]]:
-    """Groups of equal rows and of equal columns (bit for bit), each group sorted.
+    """Groups of equal rows and of equal columns (bit for bit), each group sorted;
+    none among lines shorter than MIN_LINE.
 
     Each row and each column gets a fingerprint, the sum of its values' bits times
     fixed random odd 64-bit keys (mod 2**64): equal lines get equal fingerprints, so
@@ -286,8 +292,8 @@ def duplicates(matrix: np.ndarray) -> Tuple[List[List[int]], List[List[int]]]:
         block = matrix[r:r + step].astype(np.uint64)
         row_fp[r:r + step] = (block * row_keys).sum(axis=1, dtype=np.uint64)
         col_fp += (block * col_keys[r:r + step, None]).sum(axis=0, dtype=np.uint64)
-    return (_equal_groups(row_fp, lambda i: matrix[i]),
-            _equal_groups(col_fp, lambda j: matrix[:, j]))
+    return (_equal_groups(row_fp, lambda i: matrix[i]) if cols >= MIN_LINE else [],
+            _equal_groups(col_fp, lambda j: matrix[:, j]) if rows >= MIN_LINE else [])
 
 
 def _equal_groups(fingerprints, line):

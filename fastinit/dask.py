@@ -85,7 +85,8 @@ def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: 
     ------
     TypeError, ValueError
         At the call, not at compute time: a bad shape, seed, stream, dtype,
-        scheme or parameter, or chunks that do not fit the shape.
+        scheme or parameter, or chunks that do not fit the shape; threads=,
+        global_shape= and origin=, which the blocks set themselves.
 
     Notes
     -----
@@ -98,6 +99,12 @@ def array(shape: Shape, scheme: str, *, seed: Seed, stream: Stream = 0, chunks: 
         raise TypeError("seed is required: every block must draw from the same seed, so "
                         "pass seed=<int>")
     shape = _params.shape(shape)
+    placed = [name for name in ("threads", "global_shape", "origin") if name in params]
+    if placed:
+        raise TypeError(f"fastinit.dask.array takes no {', '.join(n + '=' for n in placed)}: "
+                        f"each block is filled on one thread (the workers are the "
+                        f"parallelism) at its place in `shape`, the whole tensor; for a part "
+                        f"of a larger tensor, slice the array of the whole")
     # An empty box of the whole tensor checks everything (scheme, parameters with the
     # whole tensor's fans, dtype, seed, stream) now, writes nothing, and is the meta of
     # the Dask array.

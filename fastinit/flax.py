@@ -80,7 +80,7 @@ def init_params(params: Any, *, seed: Seed, rules: Any) -> Any:
         without values is never silently left as it was.
     """
     seed = _frameworks.require_seed(seed)
-    parsed = _frameworks.parse_rules(rules)
+    parsed = _frameworks.parse_rules(rules, "jax")
     leaves, treedef = jax.tree_util.tree_flatten_with_path(params)
     chosen = []
     for key_path, leaf in leaves:

@@ -9,6 +9,9 @@ Scheme names mean what they mean in JAX: ``glorot_normal``, ``he_normal`` and
 pass ``truncated=False`` for PyTorch's untruncated form). Fans follow
 ``jax.nn.initializers.variance_scaling``: ``in_axis=-2``, ``out_axis=-1``,
 ``batch_axis=()`` by default, the receptive field is the product of the other axes.
+In ``initializer`` and in fastinit.flax's rules the plain schemes take the defaults of
+``jax.nn.initializers``: ``normal`` and ``truncated_normal`` std 0.01, ``uniform`` high
+0.01; ``sample`` keeps ``jax.random``'s (std 1, high 1), which are fastinit's.
 
 >>> import fastinit.jax
 >>> import flax.linen
@@ -78,6 +81,12 @@ def _axes(value, rank, name):
 def fill_params(scheme: str, shape: Sequence[int], params: dict[str, Any]) -> dict[str, Any]:
     """fastinit.fill's parameters for `scheme` as JAX means it, for a tensor of `shape`:
     JAX's truncation, and the fans computed by JAX's rules and given as fan_in/fan_out."""
+    region = [name for name in ("global_shape", "origin") if name in params]
+    if region:
+        raise TypeError(f"{' and '.join(region)} do not apply here: fastinit.jax makes whole "
+                        f"arrays, and a sharding= says which part each device holds; for "
+                        f"one region on the host, use fastinit.sample(..., global_shape=, "
+                        f"origin=)")
     params = _frameworks.framework_params(scheme, params)
     if not _frameworks.is_fan_scheme(scheme):
         return params
@@ -119,8 +128,11 @@ def key_to_stream(key: Any) -> int:
         raise TypeError("this fastinit initializer got a traced PRNG key (it is running "
                         "inside jax.jit, jax.eval_shape or another transformation), but it "
                         "reads the stream from the key's value. Initialise eagerly (call "
-                        "model.init outside jit), pass stream= to fastinit.jax.initializer, or "
-                        "fill a jax.eval_shape tree with fastinit.flax.init_params.")
+                        "model.init outside jit), pass stream= to fastinit.jax.initializer "
+                        "(not under nn.scan, nn.vmap or jax.vmap: every layer would get the "
+                        "same values), or fill a jax.eval_shape tree with "
+                        "fastinit.flax.init_params (a stack of layers made by nn.scan: "
+                        "batch_axis=0 in the rule's params).")
     dtype = getattr(key, "dtype", None)
     if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)
@@ -231,7 +243,9 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
         Flax passes each parameter its own key, split from the init key, so each
         parameter gets its own values, the same on every init with that key. The key
         must then be concrete: inside jax.jit or jax.eval_shape the call is refused. With
-        a stream, every call reads that stream and the key is ignored.
+        a stream, every call reads that stream and the key is ignored: so under nn.scan or
+        vmap, which trace one layer for all, every layer would get the same values (fill
+        such a stack with fastinit.flax.init_params and batch_axis=0).
     **params
         The scheme's parameters (gain=, mode=, std=, truncated=, ...), and in_axis=,
         out_axis=, batch_axis= for fan schemes.
@@ -239,6 +253,7 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
     >>> import flax.linen as nn
     >>> dense = nn.Dense(512, kernel_init=fastinit.jax.initializer("he_normal", seed=0))
     """
+    params = _frameworks.initializer_params("jax", scheme, params)
     # Check now what can be checked without a shape, rather than at the first init.
     probe = dict(params)
     if _frameworks.is_fan_scheme(scheme):
@@ -247,4 +262,4 @@ def initializer(scheme: str, *, seed: Seed, stream: Stream | None = None,
         probe.setdefault("fan_out", 1)
     fastinit.sample((2, 2), scheme, seed=_frameworks.require_seed(seed),
                     stream=0 if stream is None else stream, **fill_params(scheme, (2, 2), probe))
-    return Initializer(scheme, seed, stream, dict(params))
+    return Initializer(scheme, seed, stream, params)

@@ -7,7 +7,9 @@ Scheme names mean what they mean in Keras: ``glorot_normal``, ``he_normal`` and
 ``lecun_normal`` draw Keras' truncated normal (``truncated=True`` is the default here);
 ``variance_scaling`` takes Keras' ``distribution`` names, "truncated_normal" (default),
 "untruncated_normal" and "uniform", and ``input_axes=``/``output_axes=`` as Keras'
-VarianceScaling does. Fans are Keras' (``keras.initializers`` compute_fans).
+VarianceScaling does. Fans are Keras' (``keras.initializers`` compute_fans). The plain
+schemes take the defaults of Keras' initializers of the same name: ``normal`` and
+``truncated_normal`` std 0.05, ``uniform`` low -0.05 and high 0.05.
 
 >>> import fastinit.keras
 >>> init = fastinit.keras.Initializer("he_normal", seed=0)
@@ -95,8 +97,9 @@ class Initializer(keras.initializers.Initializer):
     stream : int or str, optional
         Without it, the stream is the path of the variable being created, without the
         names of models (``relative_path``: "dense_1/kernel", "mha/query/kernel"), read
-        from the call stack since Keras does not pass it to initializers. So layers never
-        share values, a model rebuilt from its config (model_from_json, from_config,
+        from the call stack since Keras does not pass it to initializers. So layers
+        share no values (but the same-named layers of two sub-models share their path
+        and so their values; init_model refuses them), a model rebuilt from its config (model_from_json, from_config,
         clone_model: the same layer names) gets the same weights, and these are the
         values that init_model gives the variable with the same seed and scheme. Called
         directly, outside variable creation, it reads stream 0, the same values on every
@@ -114,6 +117,7 @@ class Initializer(keras.initializers.Initializer):
 
     def __init__(self, scheme: str, *, seed: Seed, stream: Stream | None = None,
                  **params: Any) -> None:
+        params = _frameworks.initializer_params("keras", scheme, params)
         # Check what can be checked without a shape now, rather than at the first build.
         probe = {"fan_in": 1, "fan_out": 1, **params} if _frameworks.is_fan_scheme(scheme) \
             else params
@@ -170,15 +174,24 @@ def scheme_of(initializer: Any) -> tuple[str, dict[str, Any]]:
     return mapping(initializer)
 
 
+# The variables whose initializer is not NAME_initializer: the recurrent layers' and the
+# separable convolutions' kernels, and DepthwiseConv*D's "kernel".
+_INITIALIZER_NAMES = {"recurrent_kernel": "recurrent", "depthwise_kernel": "depthwise",
+                      "pointwise_kernel": "pointwise"}
+_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
+
+
 def _layer_initializer(layer, variable):
     """The initializer that `layer` was configured with for `variable`: the attribute
-    NAME_initializer for a variable called NAME (recurrent_kernel: recurrent_initializer)."""
+    NAME_initializer for a variable called NAME, or as _INITIALIZER_NAMES says."""
     if layer is None:
         raise ValueError("no layer of the model owns it")
     if variable.name == "bias" and getattr(layer, "unit_forget_bias", False):
         raise ValueError(f"{type(layer).__name__}(unit_forget_bias=True) sets part of its bias "
                          f"to ones with a function of its own")
-    name = "recurrent" if variable.name == "recurrent_kernel" else variable.name
+    name = _INITIALIZER_NAMES.get(variable.name, variable.name)
+    if name == "kernel" and isinstance(layer, _DEPTHWISE):
+        name = "depthwise"
     initializer = getattr(layer, f"{name}_initializer", None)
     if initializer is None:
         raise ValueError(f"{type(layer).__name__} has no {name}_initializer")
@@ -199,7 +212,9 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
         the Keras meanings, or None to keep the variable's current values.
 
     A weight that no rule matches takes its layer's configured initializer (the layer's
-    NAME_initializer for a variable NAME) when that is a Keras built-in (Zeros, Ones,
+    NAME_initializer for a variable NAME; recurrent_initializer for recurrent_kernel,
+    depthwise_ and pointwise_initializer for the depthwise and separable convolutions'
+    kernels) when that is a Keras built-in (Zeros, Ones,
     Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling and its
     Glorot/He/Lecun subclasses, Orthogonal) or a fastinit.keras.Initializer, with the
     same formula; that initializer's seed (and a fastinit one's stream) is not used. Every weight's stream is that
@@ -215,10 +230,12 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
     ------
     ValueError
         Naming every weight that has neither a rule nor a mapped initializer (e.g.
-        Identity, or LSTM's unit_forget_bias), and for a model not yet built.
+        Identity, or LSTM's unit_forget_bias); naming the random weights of sub-models
+        whose layers have the same names, whose paths without model names, and so
+        streams, are the same; and for a model not yet built.
     """
     seed = _frameworks.require_seed(seed)
-    parsed = _frameworks.parse_rules(rules)
+    parsed = _frameworks.parse_rules(rules, "keras")
     if not model.built:
         raise ValueError(f"model {model.name!r} is not built, so it has no weights yet; "
                          f"build it first (model.build(input_shape), or call it on data)")
@@ -241,17 +258,29 @@ def init_model(model: Any, *, seed: Seed, rules: Any = None) -> Any:
         raise ValueError("no rule matches these weights and their initializers cannot be "
                          "mapped: " + "; ".join(problems) + ". Give rules for them, e.g. "
                          "rules={'lstm/lstm_cell/bias': 'zeros'}, or None to keep them.")
-    values = []
+    values, readers = [], {}
     for variable, path, scheme, params in chosen:
         if scheme is None:
             continue
         shape = tuple(variable.shape)
         try:
+            params = fill_params(scheme, shape, params)
             values.append((variable, fastinit.fill(
                 _frameworks.aligned_empty(shape, variable.dtype), scheme, seed=seed,
-                stream=path, **fill_params(scheme, shape, params))))
+                stream=path, **params)))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{path}: {error}") from error
+        if fastinit.schemes.plan(scheme, params, variable.dtype, shape).kind != "constant":
+            readers.setdefault(path, []).append(variable.path)
+    shared = {path: names for path, names in readers.items() if len(names) > 1}
+    if shared:
+        # Sub-models holding layers of the same name: their paths differ only by the
+        # model names, which are not part of the stream (relative_path).
+        raise ValueError("these weights would read the same stream, and so get the same "
+                         "values: " + "; ".join(f"{' and '.join(names)} (stream {path!r})"
+                                                for path, names in shared.items())
+                         + ". The stream is the path without model names; give these "
+                         "layers distinct names.")
     for variable, value in values:
         variable.assign(value)
     return model

@@ -280,6 +280,28 @@ def test_duplicated_units_and_inputs_are_flagged_in_either_layout(layout):
     assert row.matches == ("he_normal",)  # still recognised: two copied lines change little
 
 
+@pytest.mark.parametrize("layout", ["keras", "torch"])
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+def test_short_lines_equal_by_chance_are_not_duplicates(layout, dtype):
+    # A head with one or two outputs (Linear(8192, 1), Dense(2)): its lines along the
+    # inputs hold one or two values, which thousands of random draws repeat by chance
+    # (bfloat16 has 128 values per octave), so they say nothing about the init.
+    if dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
+    for outputs in (1, 2):
+        shape = (outputs, 8192) if layout == "torch" else (8192, outputs)
+        w = fastinit.sample(shape, "fan_in_uniform", layout=layout, dtype=dtype, seed=1)
+        row = fastinit.audit({"w": w}, layout=layout)["w"]
+        assert "fan_in_uniform" in row.matches and row.flags == (), (shape, row)
+    # Long lines are still compared: two equal units of that head are flagged.
+    units = np.moveaxis(fastinit.sample(shape, "fan_in_uniform", layout=layout, dtype=dtype,
+                                        seed=1), 0 if layout == "torch" else 1, 0)
+    units[1] = units[0]
+    row = fastinit.audit({"w": np.moveaxis(units, 0, 0 if layout == "torch" else 1)},
+                         layout=layout)["w"]
+    assert codes(row) == ["duplicate_units"]
+
+
 def test_conv_units_are_compared_over_their_whole_receptive_field():
     w = fastinit.sample((32, 16, 3, 3), "he_normal", layout="torch", seed=4)
     w[5] = w[2]  # output channel 5 = channel 2 (all of in x kh x kw)

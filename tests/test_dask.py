@@ -110,6 +110,9 @@ def test_orthogonal_computes_q_once_not_once_per_block():
     (dict(scheme="orthogonal", shape=(300,)), ValueError, "rank 2"),
     (dict(scheme="normal", shape=(300, -1)), ValueError, "shape"),
     (dict(scheme="normal", shape="300"), TypeError, "shape"),
+    (dict(scheme="normal", threads=4), TypeError, "takes no threads=.*one thread"),
+    (dict(scheme="normal", global_shape=(600, 200), origin=(300, 0)), TypeError,
+     "takes no global_shape=, origin=.*slice"),
 ])
 def test_bad_arguments_raise_at_the_call(kwargs, error, match):
     arguments = {"shape": SHAPE, "seed": 0, **kwargs}

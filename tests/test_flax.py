@@ -82,6 +82,38 @@ def test_linen_init_under_jit_is_refused_with_the_fix():
         jax.jit(net.init)(jax.random.key(0), jnp.ones((1, 8, 8, 4)))
 
 
+class ScanBlock(nn.Module):
+    kernel_init: object
+
+    @nn.compact
+    def __call__(self, x, _):
+        return nn.Dense(8, kernel_init=self.kernel_init)(x), None
+
+
+def scanned(kernel_init, layers=4):
+    return nn.scan(ScanBlock, variable_axes={"params": 0}, split_rngs={"params": True},
+                   length=layers)(kernel_init)
+
+
+def test_a_layer_stack_under_nn_scan_is_refused_with_a_fix_that_keeps_its_layers_apart():
+    # nn.scan traces its body once: an initializer with stream= would give every layer the
+    # same values, so the refusal must not offer stream= alone as the fix here, and the
+    # fix it names (init_params, with batch_axis=0 for the stacked axis) must work.
+    x = jnp.ones((1, 8))
+    with pytest.raises(TypeError, match=r"(?s)nn\.scan.*same values.*batch_axis=0"):
+        scanned(KERNEL).init(jax.random.key(0), x, None)
+    stacked = scanned(fj.initializer("he_normal", seed=21, stream="k"))
+    kernel = stacked.init(jax.random.key(0), x, None)["params"]["Dense_0"]["kernel"]
+    assert all(np.array_equal(kernel[0], kernel[i]) for i in range(4)), "what stream= does"
+    shapes = jax.eval_shape(scanned(nn.initializers.lecun_normal()).init, jax.random.key(0), x,
+                            None)["params"]
+    params = ff.init_params(shapes, seed=21, rules=[
+        ("*/kernel", ("he_normal", {"batch_axis": 0})), ("*/bias", "zeros")])
+    np.testing.assert_array_equal(params["Dense_0"]["kernel"], fastinit.sample(
+        (4, 8, 8), "he_normal", truncated=True, fan_in=8, fan_out=8, seed=21,
+        stream="Dense_0/kernel"))  # each layer's own values, with one layer's fans
+
+
 def test_linen_bfloat16_parameters_are_the_rounded_float32_fill():
     calls = {}
     dense = nn.Dense(5, kernel_init=recording(KERNEL, calls), param_dtype=jnp.bfloat16)

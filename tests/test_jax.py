@@ -169,8 +169,28 @@ def test_wide_keys_give_the_blake2b_digest_of_their_words_as_stream():
     key = jax.random.key(3, impl="rbg")
     words = np.array(key_words(key), "<u4").tobytes()
     stream = int.from_bytes(hashlib.blake2b(words, digest_size=8).digest(), "little")
-    np.testing.assert_array_equal(fj.initializer("normal", seed=1)(key, (50,)),
+    np.testing.assert_array_equal(fj.initializer("normal", seed=1, std=1)(key, (50,)),
                                   fastinit.sample(50, "normal", seed=1, stream=stream))
+
+
+@pytest.mark.parametrize("scheme", ["normal", "uniform", "truncated_normal"])
+def test_plain_initializers_draw_as_jax_nn_initializers_of_that_name_with_its_defaults(scheme):
+    shape = (100_000,)
+    ours = np.asarray(fj.initializer(scheme, seed=0)(jax.random.key(0), shape))
+    theirs = np.asarray(getattr(jax.nn.initializers, scheme)()(jax.random.key(1), shape))
+    assert scipy_stats.ks_2samp(ours, theirs).pvalue > 1e-4
+    assert np.abs(ours).max() < 0.06  # not fastinit's own defaults, std 1 or U[0, 1)
+
+
+def test_flax_rules_take_jax_initializers_defaults_and_sample_keeps_jax_randoms():
+    import fastinit.flax
+    shapes = {"w": jax.ShapeDtypeStruct((100_000,), jnp.float32)}
+    ruled = fastinit.flax.init_params(shapes, seed=0, rules=[("w", "normal")])["w"]
+    np.testing.assert_array_equal(ruled, fastinit.sample(100_000, "normal", std=0.01, seed=0,
+                                                         stream="w"))
+    sampled = np.asarray(fj.sample((100_000,), "normal", seed=0))
+    theirs = np.asarray(jax.random.normal(jax.random.key(0), (100_000,)))
+    assert scipy_stats.ks_2samp(sampled, theirs).pvalue > 1e-4
 
 
 def test_initializer_with_a_stream_ignores_the_key():
@@ -255,6 +275,9 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     (lambda: fj.initializer("normal", seed=0, sdt=1), TypeError, "does not take sdt"),
     (lambda: fj.initializer("normal", seed=0, in_axis=0), TypeError, "does not take in_axis"),
     (lambda: fj.initializer("normal", seed=0, std=-1), ValueError, "std must be > 0"),
+    (lambda: fj.sample((8, 8), "normal", seed=0, global_shape=(16, 8), origin=(8, 0)),
+     TypeError, "global_shape and origin do not apply"),
+    (lambda: fj.initializer("normal", seed=0, origin=(1,)), TypeError, "origin do not apply"),
     (lambda: fj.initializer("he_normal", seed=None), TypeError, "seed"),
     (lambda: fj.initializer("he_normal", seed=0, layout="torch"), TypeError, "in_axis"),
     (lambda: fj.sample((4, -1), "zeros", seed=0), ValueError, r"shape\[1\] must be >= 0, got -1"),
@@ -263,7 +286,7 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     (lambda: fj.initializer("zeros", seed=0)(jnp.zeros(3), (2,)), TypeError, "one JAX PRNG key"),
     (lambda: fj.sample((4,), "zeros", seed=0, dtype=jnp.int32), TypeError, "int32"),
     (lambda: fj.sample((4,), "zeros", seed=0, sharding=P("x")), ValueError, "no mesh"),
-], ids=["scheme", "param", "axes-on-plain", "value", "seed", "layout", "negative", "none-dim",
+], ids=["scheme", "param", "axes-on-plain", "value", "region", "region-init", "seed", "layout", "negative", "none-dim",
         "axis-range", "not-a-key", "int-dtype", "spec-without-mesh"])
 def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):

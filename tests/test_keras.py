@@ -288,6 +288,21 @@ def test_rules_come_first_and_match_paths_without_the_model_name():
         (3, 2), "glorot_uniform", seed=5, stream="b/kernel"))  # Dense's default
 
 
+@pytest.mark.parametrize("name", ["normal", "uniform", "truncated_normal"])
+def test_plain_schemes_draw_as_keras_initializers_of_that_name_with_their_defaults(name):
+    shape = (100_000,)
+    ours = np.asarray(fk.Initializer(name, seed=0)(shape))
+    theirs = keras.ops.convert_to_numpy(type(keras.initializers.get(name))(seed=0)(shape))
+    assert scipy_stats.ks_2samp(ours, theirs).pvalue > 1e-4
+    assert np.abs(ours).max() < 0.3  # not fastinit's own defaults, std 1 or U[0, 1)
+
+
+def test_rules_give_plain_schemes_keras_defaults():
+    model = fk.init_model(small_model(), seed=5, rules={"*/kernel": "normal", "*": "zeros"})
+    np.testing.assert_array_equal(model.get_layer("a").kernel.numpy(), fastinit.sample(
+        (4, 3), "normal", std=0.05, seed=5, stream="a/kernel"))
+
+
 def test_rule_none_keeps_a_variable():
     model = small_model()
     before = model.get_layer("a").kernel.numpy().copy()
@@ -304,6 +319,58 @@ def test_an_initializer_without_mapping_is_named_and_nothing_is_assigned():
     for weight, old in zip(model.weights, before):
         np.testing.assert_array_equal(weight.numpy(), old)
     fk.init_model(model, seed=0, rules={"eye/kernel": "orthogonal"})
+
+
+def test_depthwise_and_separable_convolutions_take_their_depthwise_and_pointwise_initializers():
+    # Their kernels are not NAME_initializer: DepthwiseConv2D's "kernel" comes from
+    # depthwise_initializer, SeparableConv2D's depthwise_kernel and pointwise_kernel
+    # from depthwise_initializer and pointwise_initializer (MobileNet, Xception).
+    model = keras.Sequential([
+        keras.Input((8, 8, 3)),
+        keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="dw",
+                                     depthwise_initializer=I.HeUniform()),
+        keras.layers.SeparableConv2D(4, 3, name="sep", depthwise_initializer=I.LecunUniform(),
+                                     pointwise_initializer=I.RandomNormal(0.0, 0.3),
+                                     bias_initializer=I.Constant(0.5)),
+    ])
+    fk.init_model(model, seed=2)
+    expected = {
+        "dw/kernel": fastinit.sample((3, 3, 3, 2), "he_uniform", seed=2, stream="dw/kernel"),
+        "dw/bias": np.zeros(6, np.float32),
+        "sep/depthwise_kernel": fastinit.sample((3, 3, 6, 1), "lecun_uniform", seed=2,
+                                                stream="sep/depthwise_kernel"),
+        "sep/pointwise_kernel": fastinit.sample((1, 1, 6, 4), "normal", std=0.3, seed=2,
+                                                stream="sep/pointwise_kernel"),
+        "sep/bias": np.full(4, 0.5, np.float32),
+    }
+    assert [fk.relative_path(w.path, {model.name}) for w in model.weights] == list(expected)
+    for weight, (path, values) in zip(model.weights, expected.items()):
+        np.testing.assert_array_equal(weight.numpy(), values, err_msg=path)
+
+
+def two_towers(inner_names):
+    """A model of two Sequential sub-models whose Dense layers are named `inner_names`."""
+    inputs = keras.Input((8,))
+    towers = [keras.Sequential([keras.Input((8,)), keras.layers.Dense(4, name=inner)], name=name)
+              for name, inner in zip(("enc", "dec"), inner_names)]
+    return keras.Model(inputs, [tower(inputs) for tower in towers], name="towers")
+
+
+def test_sub_models_with_layers_of_one_name_are_refused_not_given_equal_weights():
+    # Their paths, enc/proj/kernel and dec/proj/kernel, differ only by the model names,
+    # which the streams leave out: both would read "proj/kernel" and be equal.
+    model = two_towers(("proj", "proj"))
+    before = [np.array(w.numpy()) for w in model.weights]
+    with pytest.raises(ValueError, match=r"enc/proj/kernel and dec/proj/kernel \(stream "
+                                         r"'proj/kernel'\).*distinct names"):
+        fk.init_model(model, seed=0)
+    for weight, old in zip(model.weights, before):
+        np.testing.assert_array_equal(weight.numpy(), old)
+    renamed = fk.init_model(two_towers(("enc_proj", "dec_proj")), seed=0)
+    enc, dec = (w.numpy() for w in renamed.weights if w.name == "kernel")
+    assert not np.array_equal(enc, dec)
+    np.testing.assert_array_equal(enc, fastinit.sample((8, 4), "glorot_uniform", seed=0,
+                                                       stream="enc_proj/kernel"))
 
 
 def test_lstm_forget_gate_bias_is_refused_unless_a_rule_says():
