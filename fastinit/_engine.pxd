@@ -56,3 +56,9 @@ cdef extern from "fastinit.h" nogil:
     int fi_round_narrow(fi_dtype dtype, const float *inp, uint16_t *out, size_t n)
     int fi_round_select(const char *how)
     const char *fi_round_current(fi_dtype dtype)
+
+# The pool's hooks for tests (src/threadpool.h).
+cdef extern from "threadpool.h" nogil:
+    enum: FI_MAX_THREADS
+    int fi_pool_last_threads()
+    int fi_set_max_threads(int n)

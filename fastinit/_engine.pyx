@@ -314,6 +314,19 @@ def max_threads():
     return fi_max_threads()
 
 
+def _set_max_threads(int n):
+    """For tests only (tests/conftest.py): makes max_threads() n for this process, so
+    that a machine with few CPUs still tests fills on more threads than it has."""
+    if fi_set_max_threads(n) != 0:
+        raise ValueError(f"max threads must be 1 .. {FI_MAX_THREADS}, got {n}")
+
+
+def _last_job_threads():
+    """For tests only: the threads the pool gave its last job (1: the caller ran it
+    alone), so that a test can tell that a fill ran on the threads it asked for."""
+    return fi_pool_last_threads()
+
+
 def simd_current():
     return fi_simd_current().decode()
 

@@ -75,7 +75,8 @@ void fi_fill_region(const fi_dist *d, const fi_region *r, uint64_t begin, uint64
 
 /* The most threads a fill runs on: the number of CPUs of the machine (online
  * ones, counted once). A fill asked for more runs on this many: more threads
- * than CPUs cannot fill faster, and the values never depend on the count. */
+ * than CPUs cannot fill faster, and the values never depend on the count.
+ * (Tests raise it with fi_set_max_threads, threadpool.h.) */
 int fi_max_threads(void);
 
 /* Raw 32-bit words w = 4*block + offset, ..., count of them (offset < 4). */

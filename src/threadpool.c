@@ -67,8 +67,10 @@ static struct {
     pthread_cond_t wake;
     unsigned long born_at;
 } workers[FI_MAX_THREADS + 1];
-/* Times a worker looked at a new job, used or not (for tests). */
+/* Times a worker looked at a new job, used or not, and the threads the last job
+ * was given (for tests). */
 static _Atomic unsigned long looks;
+static _Atomic int last_threads;
 
 static void reset_in_child(void)
 {
@@ -234,6 +236,7 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg)
     if (nthreads > nparts)
         nthreads = nparts;
     if (nthreads <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
+        atomic_store(&last_threads, 1);
         run_alone(nparts, task, arg);
         return;
     }
@@ -245,6 +248,7 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg)
     pool.arg = arg;
     pool.nparts = nparts;
     pool.nthreads = helpers + 1 < nthreads ? helpers + 1 : nthreads;
+    atomic_store(&last_threads, pool.nthreads);
     atomic_store(&pool.caller_cpu, this_cpu());
     atomic_store(&pool.unfinished, nparts);
     atomic_store(&pool.next, (uint64_t)(uint32_t)gen << 32);
@@ -264,16 +268,27 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg)
     pthread_mutex_unlock(&pool.busy);
 }
 
+/* What fi_max_threads returns: the CPUs, counted at its first call, or what a
+ * test set with fi_set_max_threads; 0 before either. */
+static _Atomic int max_threads;
+
 int fi_max_threads(void)
 {
-    static _Atomic int cached = 0;
-    int n = atomic_load(&cached);
+    int n = atomic_load(&max_threads);
     if (n == 0) {
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus < 1 ? 1 : cpus > FI_MAX_THREADS ? FI_MAX_THREADS : (int)cpus;
-        atomic_store(&cached, n);
+        atomic_store(&max_threads, n);
     }
     return n;
+}
+
+int fi_set_max_threads(int n)
+{
+    if (n < 1 || n > FI_MAX_THREADS)
+        return -1;
+    atomic_store(&max_threads, n);
+    return 0;
 }
 
 void fi_pool_counts(int *nworkers, unsigned long *nlooks)
@@ -282,4 +297,9 @@ void fi_pool_counts(int *nworkers, unsigned long *nlooks)
     *nworkers = pool.nworkers;
     pthread_mutex_unlock(&pool.lock);
     *nlooks = atomic_load(&looks);
+}
+
+int fi_pool_last_threads(void)
+{
+    return atomic_load(&last_threads);
 }

@@ -19,4 +19,16 @@ void fi_pool_run(int nthreads, int nparts, fi_task task, void *arg);
  * looked at a new job (woken for it or found it while spinning). */
 void fi_pool_counts(int *nworkers, unsigned long *nlooks);
 
+/* For tests: the threads the last job was given (the caller and the workers it
+ * woke; 1 where the caller ran it alone). */
+int fi_pool_last_threads(void);
+
+/* For tests only: makes fi_max_threads return n (1 .. FI_MAX_THREADS) in this
+ * process from now on, so that a machine with few CPUs still tests fills split
+ * over more threads than it has. Returns 0, or -1 (and changes nothing) for an n
+ * out of range. A function rather than an environment variable: a test raises
+ * the cap and restores it within one process, and users get no knob that
+ * undoes the clamp. */
+int fi_set_max_threads(int n);
+
 #endif

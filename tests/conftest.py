@@ -41,6 +41,25 @@ def simd_path():
     _engine.simd_select(original)
 
 
+@pytest.fixture
+def on_threads():
+    """Yields run(threads, fill, *args, **kwargs): fill(*args, threads=threads, **kwargs),
+    checked to have run on exactly `threads` threads (fill must be one job of the pool,
+    below _engine's chunk, with work for them all). The cap on threads, the CPUs of this
+    machine, is raised for the test as far as it asks, so that 3 or 8 threads are not
+    quietly clamped to CI's 2 cores; it is restored after."""
+    original = _engine.max_threads()
+
+    def run(threads, fill, *args, **kwargs):
+        _engine._set_max_threads(max(threads, original))
+        result = fill(*args, threads=threads, **kwargs)
+        ran_on = _engine._last_job_threads()
+        assert ran_on == threads, f"a fill asked for {threads} threads ran on {ran_on}"
+        return result
+    yield run
+    _engine._set_max_threads(original)
+
+
 @pytest.fixture(scope="session")
 def c_program(tmp_path_factory):
     """Yields build(cc, driver="stream_digest.c", *flags): the path of tests/c/<driver>

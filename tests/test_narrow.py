@@ -369,11 +369,11 @@ def test_large_threaded_streaming_fills_on_every_path(simd_path, rounding, path,
 
 @pytest.mark.parametrize("scheme", ["uniform", "normal", "truncated_normal"])
 @pytest.mark.parametrize("fmt", NARROW)
-def test_thread_count_does_not_change_bytes(scheme, fmt):
+def test_thread_count_does_not_change_bytes(on_threads, scheme, fmt):
     n = (1 << 20) + 7
     want = rounded(f32_fill(n, scheme, seed=42), fmt)
     for threads in (1, 2, 3, 8):
-        np.testing.assert_array_equal(narrow_fill(n, fmt, scheme, seed=42, threads=threads),
+        np.testing.assert_array_equal(on_threads(threads, narrow_fill, n, fmt, scheme, seed=42),
                                       want)
 
 

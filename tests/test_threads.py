@@ -17,19 +17,17 @@ N = (1 << 20) + 7  # large enough that 8 threads each get a share
 
 @pytest.mark.parametrize("scheme", ["uniform", "normal", "truncated_normal"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_thread_count_does_not_change_bytes(scheme, dtype):
-    results = [filled(N, scheme, dtype, seed=42, stream=3, threads=t) for t in (1, 2, 3, 8)]
+def test_thread_count_does_not_change_bytes(on_threads, scheme, dtype):
+    results = [on_threads(t, filled, N, scheme, dtype, seed=42, stream=3) for t in (1, 2, 3, 8)]
     for other in results[1:]:
         np.testing.assert_array_equal(results[0].view(np.uint8), other.view(np.uint8))
 
 
-def test_raw_words_do_not_depend_on_threads(monkeypatch):
-    # random_raw runs on the default thread count: 1, then every CPU (7 would be clamped
-    # to them: on a small machine, no other count than the default's).
-    monkeypatch.setattr(fastinit._threads, "DEFAULT", 1)
-    one = fastinit.random_raw(N, seed=1, stream=2, start=3)
-    monkeypatch.setattr(fastinit._threads, "DEFAULT", fastinit.get_config()["max_threads"])
-    np.testing.assert_array_equal(one, fastinit.random_raw(N, seed=1, stream=2, start=3))
+def test_raw_words_do_not_depend_on_threads(on_threads, monkeypatch):
+    def raw(threads):  # random_raw runs on the default thread count
+        monkeypatch.setattr(fastinit._threads, "DEFAULT", threads)
+        return fastinit.random_raw(N, seed=1, stream=2, start=3)
+    np.testing.assert_array_equal(on_threads(1, raw), on_threads(7, raw))
 
 
 def test_environment_sets_default_threads():
