@@ -47,7 +47,8 @@ def add_init(commands):
                    help="the seed, an integer in [0, 2**64) (default: the SPEC's \"seed\", "
                         "else 0)")
     p.add_argument("--dtype", choices=_dtypes.NAMES,
-                   help="write every tensor in this dtype, whatever SPEC says")
+                   help="write every floating-point tensor in this dtype, whatever SPEC "
+                        "says (integer and bool tensors keep theirs)")
     p.add_argument("--max-shard-size", type=_size, metavar="SIZE",
                    help="split into Hugging Face shards of at most SIZE (bytes, or e.g. 5GB, "
                         "500MB, 2GiB) in the folder OUT, with model.safetensors.index.json")

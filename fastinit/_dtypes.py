@@ -9,6 +9,10 @@ there and one here.
 bfloat16 has no NumPy dtype of NumPy's own: ml_dtypes provides one, imported
 only when a bfloat16 array is to be made. Filling raw 16-bit buffers as
 bfloat16 needs no ml_dtypes (_fill.fill_as).
+
+A checkpoint also holds integer and bool tensors (a step counter, position ids),
+which fastinit never draws: rows of HELD, found by stored(), never by lookup(),
+so that fastinit.fill keeps refusing them.
 """
 from __future__ import annotations
 
@@ -75,13 +79,20 @@ class DType:
         return self.name
 
 
-# name: (safetensors name, torch attribute, module of its NumPy type, digits, max_exp);
-# the rest is C's.
+# Every dtype a checkpoint holds, by name (NumPy's and torch's attribute name), with its
+# name in safetensors headers. fastinit draws the floating ones (BY_NAME below); the
+# others (HELD) hold values given as arrays, or one constant, never draws.
+SAFETENSORS = {"float32": "F32", "float64": "F64", "bfloat16": "BF16", "float16": "F16",
+               "int64": "I64", "int32": "I32", "int16": "I16", "int8": "I8",
+               "uint64": "U64", "uint32": "U32", "uint16": "U16", "uint8": "U8",
+               "bool": "BOOL"}
+
+# name: (torch attribute, module of its NumPy type, digits, max_exp); the rest is C's.
 _ROWS = {
-    "float32": ("F32", "float32", "numpy", 24, 128),
-    "float64": ("F64", "float64", "numpy", 53, 1024),
-    "bfloat16": ("BF16", "bfloat16", "ml_dtypes", 8, 128),
-    "float16": ("F16", "float16", "numpy", 11, 16),
+    "float32": ("float32", "numpy", 24, 128),
+    "float64": ("float64", "numpy", 53, 1024),
+    "bfloat16": ("bfloat16", "ml_dtypes", 8, 128),
+    "float16": ("float16", "numpy", 11, 16),
 }
 if set(_ROWS) != set(_engine.DTYPES):
     raise ImportError(f"fastinit/_dtypes.py knows {sorted(_ROWS)}, the C core "
@@ -89,7 +100,7 @@ if set(_ROWS) != set(_engine.DTYPES):
 
 BY_NAME: dict[str, DType] = {}
 for _name, (_code, _size, _draws) in _engine.DTYPES.items():
-    BY_NAME[_name] = DType(_name, _code, _size, _draws, *_ROWS[_name])
+    BY_NAME[_name] = DType(_name, _code, _size, _draws, SAFETENSORS[_name], *_ROWS[_name])
 NAMES = tuple(BY_NAME)  # in the C core's order
 FLOAT32, FLOAT64, BFLOAT16, FLOAT16 = (BY_NAME[n] for n in
                                        ("float32", "float64", "bfloat16", "float16"))
@@ -157,3 +168,76 @@ def of_numpy(dt: np.dtype, what: str = "dtype") -> DType:
         NATIVE[dt] = row
         return row
     raise _unsupported(what, dt.name if dt.names is None else str(dt))
+
+
+# ---- dtypes a checkpoint holds but fastinit does not draw -------------------------------
+
+@dataclass(frozen=True)
+class Held:
+    """An integer or bool dtype of a checkpoint: its tensors hold values given as
+    arrays (a buffer a model's init computes) or one constant. fastinit.fill
+    refuses it: lookup() does not know it, stored() does."""
+    name: str          # NumPy's and torch's name: "int64", "uint8", "bool", ...
+    safetensors: str   # its name in safetensors headers: "I64", "U8", "BOOL", ...
+
+    @property
+    def itemsize(self) -> int:
+        return self.numpy().itemsize
+
+    def numpy(self) -> np.dtype:
+        """Its NumPy dtype, in native byte order."""
+        return np.dtype(self.name)
+
+    def exact(self, value: Any, what: str = "value") -> int | bool:
+        """`value` as an int (a bool for bool), refused unless this dtype holds it exactly:
+        no fraction to drop, no wrap-around."""
+        whole = isinstance(value, (bool, int, np.integer, np.bool_)) or (
+            isinstance(value, (float, np.floating)) and math.isfinite(value)
+            and value == int(value))
+        if not whole:
+            raise ValueError(f"{what} must be an exact {self.name} value (a whole number"
+                             f"{', 0 or 1' if self.name == 'bool' else ''}); got {value!r}")
+        number = int(value)
+        if self.name == "bool":
+            low, high = 0, 1
+        else:
+            low, high = int(np.iinfo(self.name).min), int(np.iinfo(self.name).max)
+        if not low <= number <= high:
+            raise ValueError(f"{what} {number} does not fit in {self.name} (from {low} to "
+                             f"{high})")
+        return bool(number) if self.name == "bool" else number
+
+    def __str__(self) -> str:
+        return self.name
+
+
+HELD = {name: Held(name, code) for name, code in SAFETENSORS.items() if name not in BY_NAME}
+STORED: dict[str, DType | Held] = {**BY_NAME, **HELD}  # every dtype a checkpoint holds
+
+
+def stored(dtype_like: Any, what: str = "dtype") -> DType | Held:
+    """The row of a dtype a checkpoint holds: a row of BY_NAME (see lookup) or of HELD
+    (an integer or bool dtype, given as a name, NumPy dtype or scalar type, or torch dtype).
+
+    Raises TypeError, naming `what` and listing them all, for anything else.
+    """
+    if isinstance(dtype_like, (DType, Held)):
+        return dtype_like
+    name = dtype_like if isinstance(dtype_like, str) else None
+    if _is_torch_dtype(dtype_like):
+        name = str(dtype_like).partition(".")[2]
+    elif name is None and dtype_like is not None:
+        try:
+            dt = np.dtype(dtype_like)
+        except (TypeError, ValueError):
+            dt = None
+        if dt is not None and dt.isnative and dt.name in HELD:
+            name = dt.name
+    if name in HELD:
+        return HELD[name]
+    try:
+        return lookup(dtype_like, what)
+    except TypeError:
+        got = str(dtype_like) if _is_torch_dtype(dtype_like) else repr(dtype_like)
+        raise TypeError(f"a checkpoint holds {supported()}, or {', '.join(HELD)} (values "
+                        f"given or one constant); {what} is {got}") from None

@@ -18,12 +18,11 @@ MAX_HEADER_BYTES = 100_000_000  # what safetensors itself accepts
 
 # safetensors' dtype code -> (NumPy dtype of the stored values, the dtype's name): the
 # float dtypes from fastinit's table, bfloat16 (no NumPy dtype of NumPy's own) as its bits,
-# which the audit widens to float32 exactly; other dtypes only to be listed as skipped.
+# which the audit widens to float32 exactly; the integer and bool ones only to be listed
+# as skipped.
 FLOATS = {row.safetensors: (np.dtype(row.name) if row.numpy_module == "numpy" else row.bits,
                             row.name) for row in _dtypes.BY_NAME.values()}
-OTHERS = {"I64": ("<i8", "int64"), "I32": ("<i4", "int32"), "I16": ("<i2", "int16"),
-          "I8": ("i1", "int8"), "U64": ("<u8", "uint64"), "U32": ("<u4", "uint32"),
-          "U16": ("<u2", "uint16"), "U8": ("u1", "uint8"), "BOOL": ("?", "bool")}
+OTHERS = {row.safetensors: (row.numpy(), row.name) for row in _dtypes.HELD.values()}
 
 
 class FormatError(ValueError):

@@ -11,10 +11,12 @@ Top level: "tensors" (required: tensor names to tensors, written in this order),
 and optionally "seed" (an int), "dtype" (for the tensors that give none) and
 "metadata" (str to str, added to the header's __metadata__). A tensor: "shape"
 (a list of ints), "scheme", "dtype" (unless the top level gives one), and the
-scheme's parameters by name (e.g. "std", "layout").
+scheme's parameters by name (e.g. "std", "layout"). An integer or bool tensor
+("int64", ..., "bool") takes "zeros", "ones" or "constant" with a whole "value".
 """
 import json
 
+from . import _dtypes
 from .checkpoint import TensorSpec
 
 TOP_LEVEL = ("tensors", "seed", "dtype", "metadata")
@@ -46,7 +48,8 @@ def is_huggingface_config(document):
 
 def parse(document, where, dtype=None):
     """(specs, seed or None, metadata or None) of a fastinit spec; `dtype`, if given,
-    replaces every tensor's dtype. Errors name `where` (the file) and the tensor."""
+    replaces every tensor's dtype but an integer or bool one. Errors name `where` (the
+    file) and the tensor."""
     unknown = sorted(set(document) - set(TOP_LEVEL)) if isinstance(document, dict) else []
     if unknown:
         raise SpecError(f"{where}: unknown top-level key{'s' if len(unknown) > 1 else ''} "
@@ -58,10 +61,9 @@ def parse(document, where, dtype=None):
     tensors = document["tensors"]
     if not isinstance(tensors, dict):
         raise SpecError(f"{where}: \"tensors\" must be an object of tensor names to tensors")
-    default_dtype = dtype if dtype is not None else document.get("dtype")
     specs = {}
     for name, entry in tensors.items():
-        specs[name] = _tensor(entry, default_dtype, dtype is not None, f"{where}: tensors[{name!r}]")
+        specs[name] = _tensor(entry, document.get("dtype"), dtype, f"{where}: tensors[{name!r}]")
     seed = document.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise SpecError(f"{where}: \"seed\" must be an integer, got {seed!r}")
@@ -72,21 +74,21 @@ def parse(document, where, dtype=None):
     return specs, seed, metadata
 
 
-def _tensor(entry, default_dtype, replace_dtype, where):
+def _tensor(entry, default_dtype, override, where):
     if not isinstance(entry, dict):
         raise SpecError(f"{where}: a tensor is an object with \"shape\", \"scheme\" and "
                         f"\"dtype\"; got {entry!r}")
     params = dict(entry)
     missing = [k for k in ("shape", "scheme") if k not in params]
-    if "dtype" not in params and default_dtype is None:
+    if "dtype" not in params and default_dtype is None and override is None:
         missing.append("dtype")
     if missing:
         raise SpecError(f"{where}: missing {', '.join(map(repr, missing))}"
                         + (" (or a top-level \"dtype\")" if "dtype" in missing else ""))
     shape, scheme = params.pop("shape"), params.pop("scheme")
     dtype = params.pop("dtype", default_dtype)
-    if replace_dtype:
-        dtype = default_dtype
+    if override is not None and not (isinstance(dtype, str) and dtype in _dtypes.HELD):
+        dtype = override
     if not isinstance(shape, list):
         raise SpecError(f"{where}: \"shape\" must be a list of ints, got {shape!r}")
     try:

@@ -59,11 +59,16 @@ class TensorSpec:
     dtype : str or dtype
         "float32", "float64", "bfloat16" or "float16" (or np.float16, torch.bfloat16,
         ...). A bfloat16 or float16 value is the float32 value rounded (docs/stream.md,
-        "Narrow formats: bfloat16 and float16").
+        "Narrow formats: bfloat16 and float16"). An integer or bool dtype ("int64",
+        "int32", "int16", "int8", "uint8", ..., "bool") holds one constant, exactly:
+        a step counter such as BatchNorm's ``num_batches_tracked``.
     scheme : str
-        Any fastinit scheme ("normal", "he_uniform", "orthogonal", "zeros", ...).
+        Any fastinit scheme ("normal", "he_uniform", "orthogonal", "zeros", ...); for
+        an integer or bool dtype "zeros", "ones" or "constant" (random draws are
+        floating-point: such a tensor's other values are given as an array).
     **params
-        The scheme's parameters, e.g. ``std=0.02`` or ``layout="torch"``.
+        The scheme's parameters, e.g. ``std=0.02`` or ``layout="torch"``; an integer
+        tensor's ``value`` is a whole number that its dtype holds.
 
     The scheme and parameters are checked against the shape and dtype here, so a
     bad spec fails before any file is created. A TensorSpec is immutable, compares
@@ -77,8 +82,11 @@ class TensorSpec:
 
     def __init__(self, shape: Shape, dtype: Any, scheme: str, **params: Any) -> None:
         shape = _params.shape(shape)
-        kind = _dtypes.lookup(dtype)
-        _fill.plan(scheme, params, kind, shape)  # raises what is wrong, naming it
+        kind = _dtypes.stored(dtype)
+        if isinstance(kind, _dtypes.Held):
+            _held_constant(scheme, params, kind, shape)
+        else:
+            _fill.plan(scheme, params, kind, shape)  # raises what is wrong, naming it
         object.__setattr__(self, "_shape", shape)
         object.__setattr__(self, "_dtype", kind.name)
         object.__setattr__(self, "_scheme", scheme)
@@ -91,7 +99,7 @@ class TensorSpec:
 
     @property
     def dtype(self) -> str:
-        """The dtype's name: "float32", "float64", "bfloat16" or "float16"."""
+        """The dtype's name: "float32", "float64", "bfloat16", "float16", "int64", ..."""
         return self._dtype
 
     @property
@@ -112,7 +120,7 @@ class TensorSpec:
     @property
     def nbytes(self) -> int:
         """Bytes of the tensor's data."""
-        return self.size * _dtypes.BY_NAME[self._dtype].itemsize
+        return self.size * _dtypes.STORED[self._dtype].itemsize
 
     def __setattr__(self, name, value):
         raise AttributeError("a TensorSpec cannot be changed; make a new one")
@@ -139,6 +147,21 @@ class TensorSpec:
 
 def _make_spec(shape, dtype, scheme, params):
     return TensorSpec(shape, dtype, scheme, **dict(params))
+
+
+def _held_constant(scheme, params, dtype, shape):
+    """The one value of a tensor of an integer or bool dtype (a _dtypes.Held): that of
+    a constant scheme, exact in the dtype. fastinit's draws are floating-point only."""
+    # "constant"'s value as the dtype holds it (an int64 may not be a float64); the
+    # scheme and its parameters checked by planning it in float64
+    value = dtype.exact(params["value"], "value") if "value" in params else None
+    planned = params if value is None else {**params, "value": float(value)}
+    kind, args = _fill.plan(scheme, planned, _dtypes.FLOAT64, shape)
+    if kind != "constant":
+        raise TypeError(f"scheme {scheme!r} gives floating-point values, and the tensor is "
+                        f"{dtype}: an integer or bool tensor holds one constant (scheme "
+                        f"'zeros', 'ones' or 'constant'), or values given as an array")
+    return value if value is not None else dtype.exact(args[0], "value")
 
 
 # ---- sizes ----------------------------------------------------------------------
@@ -194,7 +217,8 @@ class _Entry:
                 yield _Range(self.data[start:start + most])
             return
         spec = self.spec
-        if _fill.plan(spec.scheme, spec.params, self.dtype, self.shape).kind == "orthogonal":
+        if not isinstance(self.dtype, _dtypes.Held) and \
+                _fill.plan(spec.scheme, spec.params, self.dtype, self.shape).kind == "orthogonal":
             yield _Range(None, self, (0,) * len(self.shape), self.shape)
             return
         for origin, box in _boxes(self.shape, max(1, most // self.dtype.itemsize)):
@@ -236,6 +260,10 @@ class _Range:
         """Puts the bytes into `out`, a uint8 array of nbytes aligned for the dtype."""
         if self.data is not None:
             np.copyto(out, self.data)
+            return
+        if isinstance(self.dtype, _dtypes.Held):
+            out.view(self.dtype.numpy())[...] = _held_constant(self.scheme, self.params,
+                                                               self.dtype, self.shape)
             return
         # out holds the dtype's bits (NumPy has no bfloat16); fill_as writes them.
         view = out.view(self.dtype.bits).reshape(self.box)
@@ -310,11 +338,11 @@ def _check_utf8(text, what):
 
 def _entry(name, value):
     if isinstance(value, TensorSpec):
-        return _Entry(name, _dtypes.BY_NAME[value.dtype], value.shape, spec=value)
+        return _Entry(name, _dtypes.STORED[value.dtype], value.shape, spec=value)
     if type(value).__module__.split(".")[0] == "torch" and hasattr(value, "detach"):
         return _torch_entry(name, value)
     if isinstance(value, np.ndarray):
-        dtype = _dtypes.lookup(value.dtype.newbyteorder("="), f"tensor {name!r}'s dtype")
+        dtype = _dtypes.stored(value.dtype.newbyteorder("="), f"tensor {name!r}'s dtype")
         little = np.ascontiguousarray(value, dtype=value.dtype.newbyteorder("<"))
         return _Entry(name, dtype, value.shape, data=little.reshape(-1).view(np.uint8))
     raise TypeError(f"tensor {name!r}: a value must be a fastinit.TensorSpec, a NumPy array "
@@ -324,7 +352,7 @@ def _entry(name, value):
 def _torch_entry(name, tensor):
     """A torch tensor's bytes, read through a uint8 view (NumPy has no bfloat16)."""
     torch = sys.modules["torch"]
-    dtype = _dtypes.lookup(tensor.dtype, f"tensor {name!r}'s dtype")
+    dtype = _dtypes.stored(tensor.dtype, f"tensor {name!r}'s dtype")
     if tensor.is_meta:
         raise ValueError(f"tensor {name!r} is on the meta device, so it has no values to "
                          f"write; give it a fastinit.TensorSpec, or write a meta model with "
@@ -563,8 +591,9 @@ def save_safetensors(path: Union[str, os.PathLike],
         missing folder is created; its parent must exist.
     specs : mapping or sequence of (name, value) pairs
         Tensor names (any str: dots and slashes are fine) to a `TensorSpec`, or to
-        an array whose values are known already (a NumPy array or CPU torch tensor,
-        e.g. a buffer computed by code; held in memory). Shards follow this order.
+        an array whose values are known already (a NumPy array or CPU torch tensor
+        of a TensorSpec dtype, integers and bool included, e.g. a buffer computed by
+        code; held in memory). Shards follow this order.
     seed : int in [0, 2**64)
         The seed; each tensor reads the stream of its name.
     metadata : dict of str to str, optional

@@ -76,6 +76,30 @@ def listing(folder):
     return sorted(os.listdir(folder))
 
 
+def integer_tensors():
+    """name -> (value for specs, what the file must hold, written out by hand): integer and
+    bool tensors, as TensorSpec constants at their dtype's extremes and as arrays given."""
+    return {
+        "bn.num_batches_tracked": (TensorSpec((), "int64", "zeros"), np.array(0, np.int64)),
+        "step.max": (TensorSpec((2,), "int64", "constant", value=2**63 - 1),
+                     np.array([9223372036854775807] * 2, np.int64)),
+        "i32.min": (TensorSpec((3,), "int32", "constant", value=-2**31),
+                    np.array([-2147483648] * 3, np.int32)),
+        "i16.ones": (TensorSpec((2, 2), "int16", "ones"), np.array([[1, 1], [1, 1]], np.int16)),
+        "pad/min": (TensorSpec((1, 3), "int8", "constant", value=-128.0),
+                    np.array([[-128, -128, -128]], np.int8)),
+        "pixels": (TensorSpec((4,), "uint8", "constant", value=np.uint8(255)),
+                   np.array([255, 255, 255, 255], np.uint8)),
+        "flags": (TensorSpec((2, 3), "bool", "constant", value=True), np.ones((2, 3), bool)),
+        "empty.mask": (TensorSpec((0, 2), "bool", "zeros"), np.zeros((0, 2), bool)),
+        "position_ids": (np.arange(6, dtype=np.int64).reshape(1, 6),
+                         np.array([[0, 1, 2, 3, 4, 5]], np.int64)),
+        "computed.mask": (np.array([[True, False], [False, True]]),
+                          np.array([[1, 0], [0, 1]], bool)),
+        "computed.u16": (np.array([1, 65535], np.uint16), np.array([1, 65535], np.uint16)),
+    }
+
+
 # ---- the file's contents ------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -187,7 +211,9 @@ def test_metadata_format_is_pt_by_default(tmp_path):
 
 def test_same_bytes_for_any_thread_count_and_chunk_size(tmp_path, monkeypatch):
     specs = {**{f"{d}.{k}": v for d in DTYPES for k, v in mixed_specs(d).items()},
+             **{n: v for n, (v, _) in integer_tensors().items()},
              "big": TensorSpec((7, 33, 65), "bfloat16", "normal", std=0.02),
+             "steps": TensorSpec((5, 9), "int64", "constant", value=-3),
              "table": np.arange(35, dtype=np.float32).reshape(5, 7)}
     files = []
     for chunk in (8, 24, 1000, 4096 + 8, checkpoint.CHUNK_BYTES):
@@ -208,7 +234,10 @@ def test_arrays_and_torch_tensors_are_written_as_given(tmp_path):
              "np.half": np.linspace(-1, 1, 9, dtype=np.float16),
              "torch.buffer": torch.arange(6, dtype=torch.float32).reshape(2, 3).t(),
              "torch.scalar": torch.tensor(3.0, dtype=torch.float64),
-             "torch.rotary": torch.linspace(0, 1, 10, dtype=torch.bfloat16).reshape(2, 5)}
+             "torch.rotary": torch.linspace(0, 1, 10, dtype=torch.bfloat16).reshape(2, 5),
+             "np.big_endian_ids": np.arange(4, dtype=">i4"),
+             "torch.ids": torch.arange(6, dtype=torch.int64).reshape(2, 3).t(),
+             "torch.mask": torch.tensor([True, False, True])}
     [path] = fastinit.save_safetensors(tmp_path / "m.safetensors", given, seed=0)
     with safetensors.safe_open(path, framework="pt") as f:
         for name, value in given.items():
@@ -223,6 +252,40 @@ def test_specs_may_be_a_sequence_of_pairs(tmp_path):
     one = fastinit.save_safetensors(tmp_path / "pairs.safetensors", pairs, seed=5)[0]
     two = fastinit.save_safetensors(tmp_path / "dict.safetensors", dict(pairs), seed=5)[0]
     assert one.read_bytes() == two.read_bytes()
+
+
+@pytest.mark.parametrize("framework", ["np", "pt"])
+def test_integer_and_bool_tensors_load_with_safetensors_to_their_exact_values(tmp_path,
+                                                                              framework):
+    safetensors = pytest.importorskip("safetensors")
+    if framework == "pt":
+        torch = pytest.importorskip("torch")
+    tensors = integer_tensors()
+    [path] = fastinit.save_safetensors(tmp_path / "m.safetensors",
+                                       {n: v for n, (v, _) in tensors.items()}, seed=SEED)
+    with safetensors.safe_open(path, framework=framework) as f:
+        assert sorted(f.keys()) == sorted(tensors)
+        for name, (_, want) in tensors.items():
+            got = f.get_tensor(name)
+            if framework == "pt":
+                assert got.dtype == getattr(torch, want.dtype.name), name
+                got = got.numpy()
+            assert got.dtype == want.dtype and np.array_equal(got, want), name
+
+
+def test_bytes_equal_safetensors_writer_with_integer_and_bool_tensors(tmp_path):
+    safetensors = pytest.importorskip("safetensors")
+    from safetensors.numpy import save_file
+    # with floats, so that safetensors' order by dtype puts I64 first and BOOL last
+    tensors = {**integer_tensors(),
+               **{n: (v, expected(n, v)) for n, v in mixed_specs("float32").items()}}
+    ours = fastinit.save_safetensors(tmp_path / "ours.safetensors",
+                                     {n: v for n, (v, _) in tensors.items()}, seed=SEED)[0]
+    with safetensors.safe_open(ours, framework="np") as f:
+        metadata = f.metadata()
+    save_file({n: want for n, (_, want) in tensors.items()},
+              tmp_path / "reference.safetensors", metadata=metadata)
+    assert_same_bytes(ours, tmp_path / "reference.safetensors")
 
 
 # ---- where the files go, and shards ---------------------------------------------------
@@ -349,8 +412,9 @@ def test_a_bad_name_is_refused(tmp_path, name, error):
     assert listing(tmp_path) == []
 
 
-@pytest.mark.parametrize("value", [[1.0, 2.0], np.arange(3), "normal"])
-def test_a_value_that_is_neither_spec_nor_float_array_is_refused(tmp_path, value):
+@pytest.mark.parametrize("value", [[1.0, 2.0], np.arange(3, dtype=np.complex64), "normal"])
+def test_a_value_that_is_neither_spec_nor_array_of_a_checkpoint_dtype_is_refused(tmp_path,
+                                                                               value):
     with pytest.raises(TypeError, match="'w'"):
         fastinit.save_safetensors(tmp_path / "ckpt", {"w": value}, seed=0, max_shard_size=10)
     assert listing(tmp_path) == []
@@ -552,7 +616,17 @@ def test_a_bad_progress_is_refused(tmp_path, progress):
     (((4, -1), "float32", "normal"), {}, ValueError, "shape\\[1\\] must be >= 0"),
     (((4, 2.5), "float32", "normal"), {}, TypeError, "shape"),
     (("4x4", "float32", "normal"), {}, TypeError, "shape"),
-    (((4, 4), "int8", "normal"), {}, TypeError, "dtype"),
+    (((4, 4), "complex64", "zeros"), {}, TypeError, "a checkpoint holds float32"),
+    # fastinit's draws are floating-point: an integer or bool tensor holds one constant
+    (((4, 4), "int8", "normal"), {}, TypeError, "'normal' gives floating-point values"),
+    (((4, 4), "int64", "he_uniform"), {}, TypeError, "tensor is int64"),
+    (((4,), "bool", "uniform"), {}, TypeError, "integer or bool tensor holds one constant"),
+    (((4,), "int64", "constant"), {"value": 1.5}, ValueError, "exact int64 value"),
+    (((4,), "uint8", "constant"), {"value": 256}, ValueError, "256 does not fit in uint8"),
+    (((4,), "int8", "constant"), {"value": -129}, ValueError, "does not fit in int8"),
+    (((4,), "bool", "constant"), {"value": 2}, ValueError, "does not fit in bool"),
+    (((4,), "int32", "constant"), {"value": "1"}, ValueError, "exact int32 value"),
+    (((4,), "int32", "zeros"), {"std": 1}, TypeError, "does not take std"),
     (((2**32, 2**32), "float32", "normal"), {}, ValueError, "2\\*\\*63"),
 ])
 def test_tensor_spec_is_checked_when_made(args, kwargs, error, words):
@@ -575,6 +649,17 @@ def test_tensor_spec_is_an_immutable_value():
         spec.shape = (1,)
     assert TensorSpec(5, "float32", "zeros").shape == (5,)
     assert TensorSpec((), "float32", "ones").shape == ()
+
+
+def test_an_integer_tensor_spec_names_its_dtype_as_numpy_and_torch_do():
+    torch = pytest.importorskip("torch")
+    for dtype in ("int16", np.int16, np.dtype("int16"), torch.int16):
+        spec = TensorSpec((3, 2), dtype, "constant", value=7)
+        assert spec.dtype == "int16" and spec.nbytes == 12
+    assert TensorSpec(4, bool, "ones").dtype == "bool" and TensorSpec(4, torch.bool, "ones") \
+        .nbytes == 4
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    assert repr(spec) == "TensorSpec((3, 2), 'int16', 'constant', value=7)"
 
 
 # ---- memory -------------------------------------------------------------------------------

@@ -174,8 +174,28 @@ def test_init_options_seed_dtype_shards_quiet_overwrite(tmp_path):
     assert again.returncode == 0 and os.listdir(out) == ["model.safetensors"]
 
 
+def test_init_dtype_replaces_floating_dtypes_and_keeps_integer_ones(tmp_path, capsys):
+    safetensors = pytest.importorskip("safetensors")
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({"dtype": "float32", "tensors": {
+        "w": {"shape": [3], "scheme": "normal"},
+        "step": {"shape": [], "dtype": "int64", "scheme": "constant", "value": 5},
+        "mask": {"shape": [2], "dtype": "bool", "scheme": "ones"}}}))
+    out = tmp_path / "m.safetensors"
+    code, _, err = in_process("init", spec, "-o", out, "--dtype", "float64", "--quiet",
+                              capsys=capsys)
+    assert code == 0, err
+    with safetensors.safe_open(out, framework="np") as f:
+        assert f.get_tensor("w").dtype == np.float64
+        step, mask = f.get_tensor("step"), f.get_tensor("mask")
+        assert step.dtype == np.int64 and step.shape == () and step == 5
+        assert mask.dtype == np.bool_ and mask.tolist() == [True, True]
+
+
 @pytest.mark.parametrize("content, words", [
     ("{not json", "not valid JSON"),
+    ('{"tensors": {"ids": {"shape": [4], "dtype": "int64", "scheme": "normal"}}}',
+     "tensors['ids']: scheme 'normal' gives floating-point values, and the tensor is int64"),
     ('{"tensors": {"w": {"shape": [4], "dtype": "float32", "scheme": "nromal"}}}',
      "tensors['w']: unknown scheme 'nromal'. Did you mean 'normal'"),
     ('{"tensors": {"w": {"shape": [4, -2], "dtype": "float32", "scheme": "normal"}}}',

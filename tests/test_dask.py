@@ -206,8 +206,9 @@ def test_benchmark_runs_and_reports_every_method():
 # ---- save_safetensors on the cluster ------------------------------------------------
 
 def checkpoint_specs(mib):
-    """A model-like set of tensors of about `mib` MiB: every dtype, a fan scheme with
-    a layout, orthogonal, constants, a zero-size and a 0-d tensor, names with dots."""
+    """A model-like set of tensors of about `mib` MiB: every float dtype, a fan scheme
+    with a layout, orthogonal, constants (integer and bool ones too), a zero-size and a
+    0-d tensor, names with dots."""
     rows = mib * 2**20 // (2 * 4096) // 2  # two big bfloat16/float32 tensors share most
     return {
         "embed.weight": fastinit.TensorSpec((rows, 4096), "bfloat16", "normal", std=0.02),
@@ -219,6 +220,8 @@ def checkpoint_specs(mib):
         "head.weight": fastinit.TensorSpec((1000, 512), "float16", "glorot_uniform"),
         "empty": fastinit.TensorSpec((0, 7), "float32", "normal"),
         "temperature": fastinit.TensorSpec((), "float32", "constant", value=0.5),
+        "bn.num_batches_tracked": fastinit.TensorSpec((), "int64", "zeros"),
+        "mask": fastinit.TensorSpec((3, 5), "bool", "ones"),
     }
 
 

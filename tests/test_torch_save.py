@@ -50,14 +50,66 @@ def test_a_sharded_folder_loads_with_from_pretrained_as_materialize_gives_it(tmp
     assert (loaded.lm_head.weight is loaded.model.embed_tokens.weight) == tied
 
 
-@pytest.mark.parametrize("build", [tm.transformer, tm.Kinds], ids=["transformer", "kinds"])
+@pytest.mark.parametrize("build", [tm.transformer, tm.Kinds, tm.Zoo],
+                         ids=["transformer", "kinds", "zoo"])
 def test_every_tensor_of_the_file_is_what_materialize_writes(tmp_path, build):
     # Kinds: eye_, dirac_, sparse_, an asymmetric trunc_normal_ (computed, written from
-    # memory) next to drawn tensors (written from their TensorSpec).
+    # memory) next to drawn tensors (written from their TensorSpec). Zoo: torch's own
+    # modules, BatchNorm1d's int64 num_batches_tracked among them.
     path = tmp_path / "model.safetensors"
     ft.save_initialized(on_meta(build), path, seed=SEED, progress=False)
     want = ft.materialize(on_meta(build), seed=SEED).state_dict()
     assert_state_equal(safetensors_torch.load_file(path), want)
+
+
+def batchnorms():
+    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4),
+                               torch.nn.Flatten(), torch.nn.BatchNorm1d(4 * 2 * 2))
+
+
+@pytest.mark.parametrize("dtype", [None, torch.bfloat16])
+def test_a_model_with_batchnorm_loads_strictly_as_materialize_gives_it(tmp_path, dtype):
+    path = tmp_path / "model.safetensors"
+    ft.save_initialized(on_meta(batchnorms), path, seed=SEED, dtype=dtype, progress=False)
+    state = safetensors_torch.load_file(path)
+    want = ft.materialize(on_meta(batchnorms), seed=SEED, dtype=dtype).state_dict()
+    assert_state_equal(state, want)  # num_batches_tracked included, bit for bit
+    for name in ("1.num_batches_tracked", "3.num_batches_tracked"):
+        assert state[name].dtype == torch.int64 and state[name].shape == () \
+            and state[name].item() == 0  # dtype= casts floating tensors only
+    model = batchnorms().to(dtype or torch.float32)
+    model.load_state_dict(state, strict=True)
+    assert_state_equal(model.state_dict(), want)
+
+
+def test_integer_and_bool_buffers_the_init_computes_are_written_exactly(tmp_path):
+    path = tmp_path / "model.safetensors"
+    ft.save_initialized(on_meta(tm.IntegerBuffers), path, seed=SEED, dtype=torch.float16,
+                        progress=False)
+    state = safetensors_torch.load_file(path)
+    assert_state_equal(state, ft.materialize(on_meta(tm.IntegerBuffers), seed=SEED,
+                                             dtype=torch.float16).state_dict())
+    # written out by hand: what torch's own fill_, ones_, copy_ and constant_ store
+    assert state["steps"].tolist() == [7, 7] and state["steps"].dtype == torch.int64
+    assert state["mask"].dtype == torch.bool and state["mask"].all()
+    assert state["position_ids"].tolist() == [[0, 1, 2, 3, 4, 5]]
+    assert state["position_ids"].dtype == torch.int32
+    assert state["offset"].tolist() == [-128] * 3 and state["offset"].dtype == torch.int8
+
+
+def test_fastinit_init_of_a_hugging_face_config_with_batchnorm(tmp_path):
+    config = tmp_path / "config.json"
+    transformers.ResNetConfig(embedding_size=8, hidden_sizes=[8, 16], depths=[1, 1],
+                              architectures=["ResNetModel"]).to_json_file(config)
+    out = tmp_path / "resnet"
+    assert main(["init", str(config), "-o", f"{out}/", "--seed", "3", "--quiet"]) == 0
+    with safetensors_torch.safe_open(out / "model.safetensors", framework="pt") as f:
+        counters = [n for n in f.keys() if n.endswith("num_batches_tracked")]
+        assert counters and all(f.get_tensor(n).dtype == torch.int64 for n in counters)
+    loaded = transformers.ResNetModel.from_pretrained(out)
+    want = ft.materialize(on_meta(lambda: transformers.ResNetModel(
+        transformers.ResNetConfig.from_json_file(config))), seed=3)
+    assert_state_equal(loaded.state_dict(), want.state_dict())
 
 
 def test_fastinit_init_of_a_hugging_face_config(tmp_path, capsys):
@@ -98,12 +150,14 @@ def test_fastinit_init_reads_the_configs_dtype_or_refuses_it(tmp_path, capsys, d
 
 
 @pytest.mark.parametrize("build, match", [
-    (lambda: torch.nn.BatchNorm1d(4), r"num_batches_tracked is a torch.int64 tensor"),
+    (tm.DrawnIntegers, r"^ids \(torch\.int64\): scheme 'normal' gives floating-point values"),
     (lambda: tm_scaled(), r"writes weight with aten\.mul_"),
 ])
-def test_what_cannot_be_written_is_refused_before_any_file(tmp_path, build, match):
+@pytest.mark.parametrize("shards", [None, "1kB"])
+def test_what_cannot_be_written_is_refused_before_any_file(tmp_path, build, match, shards):
+    out = tmp_path / ("model.safetensors" if shards is None else "folder")
     with pytest.raises((TypeError, ValueError), match=match):
-        ft.save_initialized(on_meta(build), tmp_path / "model.safetensors", seed=SEED)
+        ft.save_initialized(on_meta(build), out, seed=SEED, max_shard_size=shards)
     assert os.listdir(tmp_path) == []
 
 

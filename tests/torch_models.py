@@ -53,6 +53,39 @@ class Zoo(nn.Module):
         self.kinds = Kinds()
 
 
+class IntegerBuffers(nn.Module):
+    """Integer and bool buffers that the init computes: a constant of torch's own
+    conversion (fill_ of 7.9 into int64 stores 7), a bool mask, position ids copied
+    from arange, an int8 constant, next to a drawn weight."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(3, 4))
+        self.register_buffer("steps", torch.empty(2, dtype=torch.int64))
+        self.register_buffer("mask", torch.empty(2, 3, dtype=torch.bool))
+        self.register_buffer("position_ids", torch.empty(1, 6, dtype=torch.int32))
+        self.register_buffer("offset", torch.empty(3, dtype=torch.int8))
+
+    def reset_parameters(self):
+        nn.init.normal_(self.weight)
+        self.steps.fill_(7.9)
+        nn.init.ones_(self.mask)
+        with torch.no_grad():
+            self.position_ids.copy_(torch.arange(6, dtype=torch.int32)[None])
+        nn.init.constant_(self.offset, -128)
+
+
+class DrawnIntegers(nn.Module):
+    """A random draw into an integer buffer: torch itself cannot run it."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("ids", torch.empty(4, dtype=torch.int64))
+
+    def reset_parameters(self):
+        nn.init.normal_(self.ids)
+
+
 def even():
     """Sizes that split evenly in 2 x {1, 2, 3, 4} pieces, as torch's distribute_tensor
     needs for _StridedShard."""

@@ -214,7 +214,8 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, *, seed: 
         config.json there, so that ``from_pretrained(folder)`` loads it.
     seed : int in [0, 2**64)
     dtype : torch.dtype, optional
-        Floating-point tensors are written in this dtype (as materialize(dtype=...)).
+        Floating-point tensors are written in this dtype (as materialize(dtype=...));
+        integer and bool tensors keep theirs.
     rules, threads
         As in init_module.
     max_shard_size, progress, overwrite
@@ -227,12 +228,13 @@ def save_initialized(module: torch.nn.Module, path: str | os.PathLike, *, seed: 
     instead of running it. A tensor drawn or set whole is written from its
     fastinit.TensorSpec, region by region, in bounded memory; a tensor whose values
     are computed (a rotary table, an Embedding whose padding row is zeroed after the
-    draw) is made in memory alone. The tensors are those of ``state_dict()``, a tied
-    weight once (as save_pretrained writes it). Init code that changes a tensor in a
-    way the recording cannot see (``w.mul_(2)`` after ``normal_(w)``) is refused,
-    naming it; non-floating tensors (BatchNorm's ``num_batches_tracked``) are refused
-    too, as fastinit's checkpoints hold floating-point tensors only. Nothing is
-    written then.
+    draw) is made in memory alone. Integer and bool tensors are written exactly, in
+    their dtype: one set to a constant (BatchNorm's ``num_batches_tracked``, zeroed) from
+    its TensorSpec, one computed (``arange``, ``copy_``) from memory. The tensors are
+    those of ``state_dict()``, a tied weight once (as save_pretrained writes it). Init
+    code that changes a tensor in a way the recording cannot see (``w.mul_(2)`` after
+    ``normal_(w)``), and a random draw into an integer or bool tensor (fastinit's draws
+    are floating-point), are refused, naming the tensor. Nothing is written then.
 
     Examples
     --------

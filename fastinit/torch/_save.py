@@ -4,7 +4,10 @@ safetensors without giving the model memory.
 The model's own init runs in a recording redirect (_record): a tensor drawn or set
 whole becomes a fastinit.TensorSpec, which save_safetensors fills region by region
 into a small buffer; only tensors whose values are computed (a rotary table, an
-Embedding with its padding row zeroed) are made in memory, before the write.
+Embedding with its padding row zeroed, position ids from arange) are made in memory,
+before the write. Integer and bool tensors keep their dtype (dtype= casts floating
+ones only, as materialize does) and hold exact values: a constant (BatchNorm's
+num_batches_tracked) or computed ones; a draw into one is refused.
 """
 import json
 import os
@@ -26,12 +29,12 @@ def save_initialized(module, path, *, seed, dtype=None, rules=None, max_shard_si
     for name, tensor in module.state_dict(keep_vars=True).items():
         if canonical.get(id(tensor)) != name:
             continue  # a tied weight's other name: written once, as save_pretrained does
-        if not tensor.is_floating_point():
-            raise TypeError(f"{name} is a {tensor.dtype} tensor; fastinit's checkpoints hold "
-                            f"floating-point tensors only (use fastinit.torch.materialize and "
-                            f"save the model with torch)")
-        specs[name] = _spec(records[name], tuple(tensor.shape),
-                            dtype if dtype is not None else tensor.dtype)
+        cast = dtype is not None and tensor.is_floating_point()
+        try:
+            specs[name] = _spec(records[name], tuple(tensor.shape),
+                                dtype if cast else tensor.dtype)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name} ({tensor.dtype}): {error}") from None
     folder = pathlib.Path(path)
     hf_config = getattr(module, "config", None) if _is_hf(module) else None
     paths = fastinit.save_safetensors(path, specs, seed=seed, max_shard_size=max_shard_size,
@@ -55,7 +58,10 @@ def _spec(record, shape, dtype):
         scheme, params = what
         return fastinit.TensorSpec(shape, dtype, scheme, **params)
     if kind == "constant":
-        return fastinit.TensorSpec(shape, dtype, "constant", value=what[0])
+        value = what[0]
+        if not dtype.is_floating_point:  # the value torch's fill_ stores, exactly
+            value = torch.empty((), dtype=dtype).fill_(value).item()
+        return fastinit.TensorSpec(shape, dtype, "constant", value=value)
     return what[0].to(dtype)
 
 
