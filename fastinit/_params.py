@@ -113,11 +113,11 @@ def integer(name, value, low=0, high=None):
 def integers(name, values, low=0):
     """values as a tuple of Python ints >= low, each checked by integer().
 
-    Takes a tuple or list (torch.Size is a tuple) or a 1-D NumPy array of integers;
-    a dict, a set (which have no order), a string or a bare int is a TypeError
+    Takes a tuple, list or range (torch.Size is a tuple) or a 1-D NumPy array of
+    integers; a dict, a set (which have no order), a string or a bare int is a TypeError
     naming `name`, an entry out of range a ValueError naming it (``origin[1]``).
     """
-    if not (isinstance(values, (tuple, list)) or (
+    if not (isinstance(values, (tuple, list, range)) or (
             isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "iu")):
         why = " (a set or dict has no order)" if isinstance(values, (set, frozenset, dict)) else ""
         raise TypeError(f"{name} must be a tuple or list of ints (or a 1-D NumPy array of "
@@ -132,7 +132,9 @@ MAX_ELEMENTS = MAX_FAN = (1 << 63) - 1
 def shape(value, name="shape", scalar=True):
     """A tensor's shape as a tuple of ints >= 0, with at most 2**63 - 1 elements: a tuple
     or list of ints (or a 1-D NumPy integer array) or, if `scalar`, an int for a 1-D shape."""
-    if scalar and not isinstance(value, (tuple, list, np.ndarray)):
+    # Only a number is a 1-D shape; any collection (a set too) is read, or refused, as dims.
+    if scalar and not isinstance(value, (tuple, list, range, np.ndarray, str, set,
+                                         frozenset, dict)):
         dims = (integer(name, value),)
     else:
         dims = integers(name, value)

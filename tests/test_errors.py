@@ -164,10 +164,16 @@ def test_regions_are_sequences_of_ints_only(arr, global_shape, origin):
 
 @pytest.mark.parametrize("global_shape, origin", [
     ([8, 3], [0, 0]), (np.array([8, 3]), np.array([0, 0], np.uint64)),
-    ((np.int32(8), np.int64(3)), (np.uint8(0), 0))])
-def test_regions_take_lists_and_numpy_integers(arr, global_shape, origin):
+    ((np.int32(8), np.int64(3)), (np.uint8(0), 0)), (range(8, 2, -5), [0, 0])])
+def test_regions_take_lists_ranges_and_numpy_integers(arr, global_shape, origin):
     fastinit.fill(arr, "uniform", seed=1, global_shape=global_shape, origin=origin)
     np.testing.assert_array_equal(arr, fastinit.sample((8, 3), "uniform", seed=1))
+
+
+@pytest.mark.parametrize("shape", [{3}, {3: 1}, "3"])
+def test_a_shape_that_is_no_sequence_of_ints_says_what_a_shape_is(shape):
+    with pytest.raises(TypeError, match=r"^shape must be a tuple or list of ints"):
+        fastinit.sample(shape, "uniform", seed=1)
 
 
 def test_origin_without_global_shape(arr):
