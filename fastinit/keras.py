@@ -99,12 +99,12 @@ class Initializer(keras.initializers.Initializer):
         names of models (``relative_path``: "dense_1/kernel", "mha/query/kernel"), read
         from the call stack since Keras does not pass it to initializers. So layers
         share no values (but the same-named layers of two sub-models share their path
-        and so their values; init_model refuses them), a model rebuilt from its config (model_from_json, from_config,
-        clone_model: the same layer names) gets the same weights, and these are the
-        values that init_model gives the variable with the same seed and scheme. Called
-        directly, outside variable creation, it reads stream 0, the same values on every
-        call (as a seeded Keras initializer does). With a stream, every call reads that
-        stream.
+        and so their values; init_model refuses them), a model rebuilt from its config
+        (model_from_json, from_config, clone_model: the same layer names) gets the same
+        weights, and these are the values that init_model gives the variable with the
+        same seed and scheme. Called directly, outside variable creation, it reads
+        stream 0, the same values on every call (as a seeded Keras initializer does).
+        With a stream, every call reads that stream.
     **params
         The scheme's parameters (gain=, mode=, std=, ...).
 

@@ -42,7 +42,8 @@ and re-derives the recorded normal and math digests from the reference commit wi
     PYTHONPATH=/tmp/fastinit-d9ae7c4 python tests/compute_digests.py --check
 
 (the raw words entry is newer than that commit, but its random_raw gives the same
-words; that build writes no bfloat16 or float16, so their lines are left out). Without --check the script prints the digests in the data file's format. A
+words; that build writes no bfloat16 or float16, so their lines are left out).
+Without --check the script prints the digests in the data file's format. A
 change in any recorded value is a change of stream version 1, which is not allowed
 (docs/stream.md, "Compatibility"): fix the code, never the data file.
 """

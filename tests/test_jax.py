@@ -286,8 +286,8 @@ def test_orthogonal_gives_orthonormal_columns_as_jax_does():
     (lambda: fj.initializer("zeros", seed=0)(jnp.zeros(3), (2,)), TypeError, "one JAX PRNG key"),
     (lambda: fj.sample((4,), "zeros", seed=0, dtype=jnp.int32), TypeError, "int32"),
     (lambda: fj.sample((4,), "zeros", seed=0, sharding=P("x")), ValueError, "no mesh"),
-], ids=["scheme", "param", "axes-on-plain", "value", "region", "region-init", "seed", "layout", "negative", "none-dim",
-        "axis-range", "not-a-key", "int-dtype", "spec-without-mesh"])
+], ids=["scheme", "param", "axes-on-plain", "value", "region", "region-init", "seed", "layout",
+        "negative", "none-dim", "axis-range", "not-a-key", "int-dtype", "spec-without-mesh"])
 def test_bad_input_is_refused_with_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
